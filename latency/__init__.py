@@ -1,0 +1,1 @@
+"""What an architecture costs on a device: layer signatures, profiling, tables, predictors."""

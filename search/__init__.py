@@ -1,0 +1,1 @@
+"""How architectures are chosen: objective, proxy training, Optuna study, Ray workers, CLI."""

@@ -1,0 +1,56 @@
+"""The ``hwnas`` command line. Each command group lives in its own module of this package.
+
+Only this layer turns exceptions into exit codes: a ``ValueError`` or ``OSError`` raised by the
+library for bad input becomes one line on stderr and exit status 2, without a traceback
+(set ``HWNAS_DEBUG=1`` to see it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from search.cli import space_cmd
+
+app = typer.Typer(
+    name="hwnas",
+    help="Hardware-aware NAS for MobileNet-style CNNs: search space, latency tables, search, export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(space_cmd.app, name="space")
+
+USER_ERRORS = (ValueError, TypeError, OSError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 for a failed check, 2 for bad input)."""
+    try:
+        app(args=argv, prog_name="hwnas", standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Abort:
+        print("hwnas: interrupted", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("hwnas: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as err:
+        if os.environ.get("HWNAS_DEBUG"):
+            raise
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"hwnas: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
