@@ -13,7 +13,7 @@ import sys
 import click
 import typer
 
-from search.cli import space_cmd
+from search.cli import export_cmd, inspect_cmd, latency_cmd, search_cmd, space_cmd
 
 app = typer.Typer(
     name="hwnas",
@@ -23,6 +23,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(space_cmd.app, name="space")
+app.add_typer(latency_cmd.app, name="latency")
+search_cmd.register(app)
+inspect_cmd.register(app)
+export_cmd.register(app)
 
 USER_ERRORS = (ValueError, TypeError, OSError)
 
