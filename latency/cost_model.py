@@ -32,6 +32,8 @@ def evaluate(cost_model: dict[str, Any], signature: Signature) -> float:
     for name, coefficient in zip(per_kind["features"], per_kind["coefficients"], strict=True):
         feature = FEATURES.get(name)
         if feature is None:
-            raise ValueError(f"unknown cost-model feature {name!r}: expected one of {list(FEATURES)}")
+            raise ValueError(
+                f"unknown cost-model feature {name!r}: expected one of {', '.join(FEATURES)}"
+            )
         total += coefficient * feature(signature)
     return max(total, 0.0)

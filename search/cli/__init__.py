@@ -17,11 +17,30 @@ from search.cli import export_cmd, inspect_cmd, latency_cmd, search_cmd, space_c
 
 app = typer.Typer(
     name="hwnas",
-    help="Hardware-aware NAS for MobileNet-style CNNs: search space, latency tables, search, export.",
+    help="Hardware-aware NAS for MobileNet-style CNNs: space, latency tables, search, export.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"hwnas {version('hwnas')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Hardware-aware NAS for MobileNet-style CNNs: search space, latency tables, search, export."""
+
+
 app.add_typer(space_cmd.app, name="space")
 app.add_typer(latency_cmd.app, name="latency")
 search_cmd.register(app)
