@@ -8,8 +8,8 @@ A run directory holds::
     trials.csv      the same records as CSV, rewritten after each trial
 
 Readers (``hwnas pareto``, ``report``, ``export``) only need ``run.json`` and ``trials.jsonl``, so
-they work on a run that is still going and on one whose driver was killed. A half-written last line of
-``trials.jsonl`` (a kill mid-write) is skipped, never fatal.
+they work on a run that is still going and on one whose driver was killed. A half-written last
+line of ``trials.jsonl`` (a kill mid-write) is skipped, never fatal.
 """
 
 from __future__ import annotations
