@@ -15,6 +15,7 @@ writes the canonical order above, so ``Arch.parse(a.to_str()) == a`` for every a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -31,8 +32,8 @@ def make_divisible(value: float, divisor: int = CHANNEL_DIVISOR) -> int:
     timm's ``make_divisible`` semantics. The single rounding rule used by the search space, the
     model builder and the latency keys, so that they cannot drift apart.
     """
-    if value <= 0:
-        raise ValueError(f"channel count must be positive, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"channel count must be a positive finite number, got {value!r}")
     rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
     if rounded < 0.9 * value:
         rounded += divisor
