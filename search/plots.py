@@ -1,0 +1,378 @@
+"""Pictures of a run, drawn from the values of `search.pareto` and `search.report`.
+
+matplotlib (Agg backend, no display needed) draws the PNGs; plotly draws the interactive HTML,
+with plotly.js inlined so that the file opens offline. Every file is written to a temporary name
+and renamed, so a run directory never holds half a picture.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from search.pareto import ParetoPoint, progress
+from search.records import TrialRecord
+
+if TYPE_CHECKING:
+    from search.report import LayerCost
+
+TRIALS_PNG = "trials.png"
+TRIALS_HTML = "trials.html"
+PROGRESS_PNG = "progress.png"
+ROOFLINE_PNG = "roofline.png"
+
+OP_COLOURS = {
+    "stem": "#7f7f7f",
+    "depthwise": "#d62728",
+    "pointwise": "#1f77b4",
+    "head": "#2ca02c",
+}
+_FRONT = "#ff7f0e"
+_BASELINE = "#9467bd"
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        # mkstemp makes the file private; a picture should be as readable as any other output.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _short_baseline(name: str) -> str:
+    """``mobilenet_v1_0.5_160`` -> ``MBv1 0.5-160``."""
+    parts = name.rsplit("_", 2)
+    return f"MBv1 {parts[1]}-{parts[2]}" if len(parts) == 3 else name
+
+
+def plot_trials_png(
+    path: Path,
+    records: Sequence[TrialRecord],
+    front: Sequence[ParetoPoint],
+    *,
+    target_ms: float | None,
+    title: str = "",
+) -> Path:
+    """All trials (accuracy vs predicted latency) with the front, baselines and target line.
+
+    Infeasible trials (over the target, never trained) and failed ones have a latency but no
+    accuracy, so they are drawn as marks on a strip under the main axes.
+    """
+    plt = _pyplot()
+    complete = [r for r in records if r.state == "complete" and r.accuracy is not None]
+    infeasible = [r for r in records if r.state == "infeasible"]
+    failed = [r for r in records if r.state == "failed"]
+    front_numbers = {p.number for p in front}
+    fig, (ax, strip) = plt.subplots(
+        2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [5, 1], "hspace": 0.05}
+    )
+    searched = [r for r in complete if r.baseline is None and r.number not in front_numbers]
+    ax.scatter(
+        [r.latency_ms for r in searched],
+        [100 * (r.accuracy or 0.0) for r in searched],
+        s=22,
+        c="#8c8c8c",
+        alpha=0.7,
+        label=f"searched, dominated ({len(searched)})",
+    )
+    if front:
+        xs = [p.latency_ms for p in front]
+        ys = [100 * p.accuracy for p in front]
+        ax.step(xs, ys, where="post", color=_FRONT, linewidth=1.5, zorder=2)
+        ax.scatter(
+            xs,
+            ys,
+            s=36,
+            c=_FRONT,
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=3,
+            label=f"Pareto front ({len(front)})",
+        )
+    base = [r for r in complete if r.baseline is not None]
+    if base:
+        ax.scatter(
+            [r.latency_ms for r in base],
+            [100 * (r.accuracy or 0.0) for r in base],
+            s=60,
+            marker="s",
+            facecolors="none",
+            edgecolors=_BASELINE,
+            linewidths=1.5,
+            zorder=4,
+            label="MobileNetV1 baselines",
+        )
+        for r in base:
+            ax.annotate(
+                _short_baseline(r.baseline or ""),
+                (r.latency_ms, 100 * (r.accuracy or 0.0)),
+                textcoords="offset points",
+                xytext=(5, -10),
+                fontsize=7,
+                color=_BASELINE,
+            )
+    if infeasible:
+        strip.scatter(
+            [r.latency_ms for r in infeasible],
+            [1] * len(infeasible),
+            marker="x",
+            c="#d62728",
+            s=24,
+            label=f"infeasible ({len(infeasible)})",
+        )
+    if failed:
+        strip.scatter(
+            [r.latency_ms for r in failed],
+            [0] * len(failed),
+            marker="v",
+            c="black",
+            s=24,
+            label=f"failed ({len(failed)})",
+        )
+    for r in infeasible + failed:
+        if r.baseline is not None:
+            strip.annotate(
+                _short_baseline(r.baseline),
+                (r.latency_ms, 1 if r in infeasible else 0),
+                textcoords="offset points",
+                xytext=(3, 3),
+                fontsize=6,
+                color=_BASELINE,
+            )
+    strip.set_ylim(-0.8, 1.8)
+    strip.set_yticks([0, 1], ["failed", "infeasible"], fontsize=8)
+    if target_ms is not None:
+        for axis in (ax, strip):
+            axis.axvline(target_ms, color="#d62728", linestyle="--", linewidth=1)
+        ax.text(
+            target_ms,
+            1.0,
+            f" target {target_ms:g} ms",
+            color="#d62728",
+            fontsize=8,
+            transform=ax.get_xaxis_transform(),
+            va="top",
+        )
+    ax.set_ylabel("proxy validation accuracy (%)")
+    strip.set_xlabel("predicted latency (ms)")
+    ax.grid(alpha=0.3)
+    strip.grid(alpha=0.3, axis="x")
+    handles, labels = ax.get_legend_handles_labels()
+    strip_handles, strip_labels = strip.get_legend_handles_labels()
+    ax.legend(handles + strip_handles, labels + strip_labels, fontsize=8, loc="lower right")
+    ax.set_title(title or "Trials: accuracy vs predicted latency", fontsize=10)
+    try:
+        return _atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+
+
+def plot_trials_html(
+    path: Path,
+    records: Sequence[TrialRecord],
+    front: Sequence[ParetoPoint],
+    *,
+    target_ms: float | None,
+    title: str = "",
+) -> Path:
+    """The interactive version of `plot_trials_png` (self-contained HTML, plotly.js inlined)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    def hover(r: TrialRecord | ParetoPoint) -> str:
+        accuracy = getattr(r, "accuracy", None)
+        lines = [
+            f"trial {r.number}" + (f" ({r.baseline})" if r.baseline else ""),
+            f"latency {r.latency_ms:.3f} ms",
+            f"accuracy {100 * accuracy:.2f} %" if accuracy is not None else "",
+            f"MACs {r.macs / 1e6:.1f} M, params {r.params / 1e6:.3f} M",
+            r.arch,
+        ]
+        reason = getattr(r, "reason", None)
+        if reason:
+            lines.append(f"reason: {reason}")
+        return "<br>".join(line for line in lines if line)
+
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.82, 0.18], vertical_spacing=0.03
+    )
+    complete = [r for r in records if r.state == "complete" and r.accuracy is not None]
+    groups = [
+        ("searched", [r for r in complete if r.baseline is None], "circle", "#8c8c8c"),
+        ("MobileNetV1 baselines", [r for r in complete if r.baseline], "square-open", _BASELINE),
+    ]
+    for name, group, symbol, colour in groups:
+        fig.add_trace(
+            go.Scatter(
+                x=[r.latency_ms for r in group],
+                y=[100 * (r.accuracy or 0.0) for r in group],
+                mode="markers",
+                name=name,
+                marker={"symbol": symbol, "color": colour, "size": 8},
+                hovertext=[hover(r) for r in group],
+                hoverinfo="text",
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[p.latency_ms for p in front],
+            y=[100 * p.accuracy for p in front],
+            mode="lines+markers",
+            line={"shape": "hv", "color": _FRONT},
+            name="Pareto front",
+            hovertext=[hover(p) for p in front],
+            hoverinfo="text",
+        ),
+        row=1,
+        col=1,
+    )
+    for state, level, symbol, colour in (
+        ("infeasible", 1, "x", "#d62728"),
+        ("failed", 0, "triangle-down", "black"),
+    ):
+        group = [r for r in records if r.state == state]
+        fig.add_trace(
+            go.Scatter(
+                x=[r.latency_ms for r in group],
+                y=[level] * len(group),
+                mode="markers",
+                name=f"{state} ({len(group)})",
+                marker={"symbol": symbol, "color": colour, "size": 8},
+                hovertext=[hover(r) for r in group],
+                hoverinfo="text",
+            ),
+            row=2,
+            col=1,
+        )
+    if target_ms is not None:
+        fig.add_vline(
+            x=target_ms,
+            line_dash="dash",
+            line_color="#d62728",
+            annotation_text=f"target {target_ms:g} ms",
+        )
+    fig.update_yaxes(title_text="proxy validation accuracy (%)", row=1, col=1)
+    fig.update_yaxes(
+        tickvals=[0, 1], ticktext=["failed", "infeasible"], range=[-0.8, 1.8], row=2, col=1
+    )
+    fig.update_xaxes(title_text="predicted latency (ms)", row=2, col=1)
+    fig.update_layout(
+        title=title or "Trials: accuracy vs predicted latency", template="plotly_white"
+    )
+    return _atomic(path, lambda tmp: fig.write_html(tmp, include_plotlyjs=True, full_html=True))
+
+
+def plot_progress_png(
+    path: Path, records: Sequence[TrialRecord], *, target_ms: float | None, title: str = ""
+) -> Path:
+    """Best feasible accuracy over trial number, with every complete trial's accuracy."""
+    plt = _pyplot()
+    steps = progress(list(records), target_ms)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    complete = [r for r in records if r.state == "complete" and r.accuracy is not None]
+    ax.scatter(
+        [r.number for r in complete],
+        [100 * (r.accuracy or 0.0) for r in complete],
+        s=14,
+        c="#8c8c8c",
+        label="complete trial",
+    )
+    shown = [(n, b) for n, b in steps if b is not None]
+    if shown:
+        ax.step(
+            [n for n, _ in shown],
+            [100 * (b or 0.0) for _, b in shown],
+            where="post",
+            color=_FRONT,
+            linewidth=2,
+            label="best feasible so far",
+        )
+    ax.set_xlabel("trial number")
+    ax.set_ylabel("proxy validation accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    bound = f" (latency ≤ {target_ms:g} ms)" if target_ms is not None else ""
+    ax.set_title(title or f"Search progress: best feasible accuracy{bound}", fontsize=10)
+    try:
+        return _atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+
+
+def plot_roofline_png(path: Path, costs: Sequence[LayerCost], *, title: str = "") -> Path:
+    """Achieved GMAC/s against arithmetic intensity (MACs/byte) per layer, coloured by op kind.
+
+    The dashed envelope is empirical: the best throughput seen (compute roof) and the best
+    GMAC/s-per-intensity seen (memory slope, i.e. effective bandwidth) among these layers.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    usable = [c for c in costs if c.ms > 0 and c.intensity > 0]
+    total_ms = sum(c.ms for c in usable) or 1.0
+    for op, colour in OP_COLOURS.items():
+        group = [c for c in usable if c.op == op]
+        if not group:
+            continue
+        share = 100 * sum(c.ms for c in group) / total_ms
+        ax.scatter(
+            [c.intensity for c in group],
+            [c.gmacs_per_s for c in group],
+            s=[20 + 400 * c.ms / total_ms for c in group],
+            c=colour,
+            alpha=0.75,
+            edgecolors="black",
+            linewidths=0.4,
+            label=f"{op} ({share:.0f} % of time)",
+        )
+    if usable:
+        import numpy as np
+
+        roof = max(c.gmacs_per_s for c in usable)
+        bandwidth = max(c.gmacs_per_s / c.intensity for c in usable)  # GMAC/s per MAC/byte = GB/s
+        lo = min(c.intensity for c in usable) / 1.5
+        hi = max(c.intensity for c in usable) * 1.5
+        xs = np.geomspace(lo, hi, 200)
+        ax.plot(
+            xs,
+            np.minimum(roof, bandwidth * xs),
+            "k--",
+            linewidth=1,
+            label=f"empirical envelope ({bandwidth:.1f} GB/s, {roof:.1f} GMAC/s)",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (MACs per byte moved, fp32)")
+    ax.set_ylabel("achieved GMAC/s (MACs / predicted layer latency)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(
+        title or "Roofline view of the chosen network (marker area = share of time)", fontsize=10
+    )
+    try:
+        return _atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
