@@ -1,0 +1,70 @@
+"""The live display of a running search (rich), drawn from the driver's `Progress` counters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from search.driver import Progress
+from search.records import TrialRecord
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def status_line(p: Progress) -> str:
+    """One line: trials done/running/infeasible/failed, best feasible accuracy, elapsed, ETA."""
+    best = (
+        f"best {p.best_accuracy:.4f} @ {p.best_latency_ms:.2f} ms"
+        if p.best_accuracy is not None and p.best_latency_ms is not None
+        else "best -"
+    )
+    return (
+        f"trials {p.done}/{p.n_trials} done ({p.complete} complete, {p.infeasible} infeasible, "
+        f"{p.failed} failed), {p.running} running | {best} | "
+        f"elapsed {_clock(p.elapsed)} ETA {_clock(p.eta)}"
+    )
+
+
+class _View:
+    """A renderable that re-reads the counters at every refresh (so elapsed time ticks)."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+
+    def __rich__(self) -> str:
+        return "starting…" if self.progress is None else status_line(self.progress)
+
+
+@contextmanager
+def live_progress(
+    console: Any,
+) -> Iterator[tuple[Callable[[Progress], None], Callable[[TrialRecord], None]]]:
+    """A rich Live status line plus one printed line per finished trial."""
+    from rich.live import Live
+
+    view = _View()
+    with Live(view, console=console, refresh_per_second=2, transient=False) as live:
+
+        def on_progress(progress: Progress) -> None:
+            view.progress = progress
+            live.refresh()
+
+        def on_record(record: TrialRecord) -> None:
+            name = f" {record.baseline}" if record.baseline else ""
+            if record.state == "complete":
+                what = f"accuracy {record.accuracy:.4f}"
+                if record.train_seconds:
+                    what += f" in {record.train_seconds:.0f} s on {record.worker}"
+            else:
+                what = f"{record.state}: {record.reason}"
+            live.console.print(
+                f"[{record.number:3d}]{name} {record.latency_ms:7.2f} ms  {what}", highlight=False
+            )
+
+        yield on_progress, on_record
