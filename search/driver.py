@@ -7,10 +7,10 @@ soon as a worker frees, the next candidate is asked, so every worker stays busy.
 
 Constraints (Optuna 5): `optuna.trial.Trial.set_constraint` stores ``constraints:latency`` as a
 trial system attribute before `Study.tell`; ``tell`` calls ``sampler.after_trial`` and the TPE
-sampler reads ``FrozenTrial.constraints`` when it splits trials (infeasible ones rank below every feasible
-one). The sampler's ``constraints_func`` argument is deprecated in 5.0, so it is not used. An
-infeasible trial is told COMPLETE (TPE only learns from COMPLETE/PRUNED trials) with accuracy 0.0
-as its placeholder value; its record says ``infeasible`` with no accuracy.
+sampler reads ``FrozenTrial.constraints`` when it splits trials (infeasible ones rank below every
+feasible one). The samplers' ``constraints_func`` argument is deprecated in 5.0, so it is not
+used. An infeasible trial is told COMPLETE (TPE only learns from COMPLETE/PRUNED trials) with
+accuracy 0.0 as its placeholder value; its record says ``infeasible`` with no accuracy.
 
 Trial budget: ``n_trials`` counts every finished trial (complete, infeasible, failed) except those
 interrupted by a killed driver, which are failed on resume and proposed again.
