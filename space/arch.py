@@ -66,7 +66,7 @@ class Stage:
 
 @dataclass(frozen=True)
 class Arch:
-    """A MobileNetV1-style network: 3x3 stride-2 stem, stages of depthwise-separable blocks, head."""
+    """A MobileNetV1-style network: 3x3 stride-2 stem, depthwise-separable stages, head."""
 
     resolution: int
     in_channels: int
@@ -117,7 +117,9 @@ class Arch:
             fields = _parse_block(block, "ds", ("r", "k", "s", "c"), text)
             try:
                 stages.append(
-                    Stage(width=fields["c"], depth=fields["r"], kernel=fields["k"], stride=fields["s"])
+                    Stage(
+                        width=fields["c"], depth=fields["r"], kernel=fields["k"], stride=fields["s"]
+                    )
                 )
             except ValueError as err:
                 raise ValueError(f"bad stage {block!r} in {text!r}: {err}") from None

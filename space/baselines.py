@@ -1,8 +1,8 @@
 """MobileNetV1 (Howard et al. 2017) and the paper's published counts.
 
-Channel rounding: every width is ``make_divisible(alpha * base_width)`` (nearest multiple of 8, never
-more than 10 % below). For the paper's multipliers 1.0, 0.75, 0.5 and 0.25 every MobileNetV1 width is
-already a multiple of 8, so the rounding is exact and the networks are the paper's.
+Channel rounding: every width is ``make_divisible(alpha * base_width)`` (nearest multiple of 8,
+never more than 10 % below). For the paper's multipliers 1.0, 0.75, 0.5 and 0.25 every MobileNetV1
+width is already a multiple of 8, so the rounding is exact and the networks are the paper's.
 
 The paper's Table 1 lists the second-to-last depthwise layer as "Conv dw / s2" on a 7x7 input with a
 7x7 output; it is stride 1 in every reference implementation, and so here.
@@ -54,8 +54,9 @@ class PaperFigures:
 
 
 # The figures the paper prints: Table 6 (width multipliers at 224) and Table 7 (resolutions at
-# alpha 1.0). Table 7 prints 1.0-160 as 290M; Table 6 of some versions prints 291M. The other nine
-# combinations of the 4x4 grid appear in the paper only as points in Figures 4 and 5, without counts.
+# alpha 1.0). Table 7 prints 1.0-160 as 290M; Table 6 of some versions prints 291M. The other
+# nine combinations of the 4x4 grid appear in the paper only as points in Figures 4 and 5, without
+# counts.
 # Parameters are printed with one decimal, so ours are compared at that precision.
 PAPER_FIGURES: dict[tuple[float, int], PaperFigures] = {
     (1.0, 224): PaperFigures(569, 4.2),

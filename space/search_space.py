@@ -59,7 +59,9 @@ class SearchSpace:
 
     def __post_init__(self) -> None:
         _check_choices("resolutions", self.resolutions, int, 32, 1024)
-        _check_choices("width_multipliers", self.width_multipliers, float, 0.0, MAX_WIDTH_MULTIPLIER)
+        _check_choices(
+            "width_multipliers", self.width_multipliers, float, 0.0, MAX_WIDTH_MULTIPLIER
+        )
         _check_choices("kernels", self.kernels, int, 1, MAX_KERNEL)
         for kernel in self.kernels:
             if kernel % 2 == 0:
@@ -93,7 +95,15 @@ class SearchSpace:
         except FileNotFoundError:
             raise ValueError(f"search space config {str(path)!r} does not exist") from None
         except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"search space config {str(path)!r} is not valid TOML: {err}") from None
+            raise ValueError(
+                f"search space config {str(path)!r} is not valid TOML: {err}"
+            ) from None
+        except UnicodeDecodeError:
+            raise ValueError(f"search space config {str(path)!r} is not UTF-8 text") from None
+        except OSError as err:
+            # A directory or an unreadable file: still one line naming the path.
+            reason = err.strerror or type(err).__name__
+            raise ValueError(f"cannot read search space config {str(path)!r}: {reason}") from None
         return cls.from_dict(data, source=str(path))
 
     @classmethod
@@ -263,11 +273,14 @@ class SearchSpace:
         """Optuna parameters of ``arch`` (to enqueue it); ``ValueError`` if it is not a member."""
         if (arch.in_channels, arch.num_classes) != (self.in_channels, self.num_classes):
             raise ValueError(
-                f"arch {arch} has {arch.in_channels} input channels and {arch.num_classes} classes; "
-                f"the space has {self.in_channels} and {self.num_classes}"
+                f"arch {arch} has {arch.in_channels} input channels and "
+                f"{arch.num_classes} classes; the space has {self.in_channels} and "
+                f"{self.num_classes}"
             )
         if len(arch.stages) != NUM_STAGES:
-            raise ValueError(f"arch {arch} has {len(arch.stages)} stages; the space has {NUM_STAGES}")
+            raise ValueError(
+                f"arch {arch} has {len(arch.stages)} stages; the space has {NUM_STAGES}"
+            )
         params: dict[str, int] = {"resolution": arch.resolution, "stem_width": arch.stem_width}
         for i, stage in enumerate(arch.stages):
             if stage.stride != self.stage_stride(i):
@@ -313,9 +326,7 @@ def _as_tuple(value: Any, name: str) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def _check_choices(
-    name: str, values: tuple[Any, ...], kind: type, low: float, high: float
-) -> None:
+def _check_choices(name: str, values: tuple[Any, ...], kind: type, low: float, high: float) -> None:
     """Every value of the right type, within (low, high] for floats or [low, high] for ints."""
     if not values:
         raise ValueError(f"{name} must not be empty")
