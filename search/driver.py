@@ -498,6 +498,7 @@ def run_search(
         study.tell(trial, values, state=state)
         append_record(run_dir, record)
         written.append(record)
+        progress.running = len(running)
         progress.count(record, here=True)
         progress.last = _describe(record)
         if record.state == "complete" and record.accuracy is not None:

@@ -41,14 +41,44 @@ class _View:
         return "starting…" if self.progress is None else status_line(self.progress)
 
 
+def record_line(record: TrialRecord) -> str:
+    """One line for a finished trial."""
+    name = f" {record.baseline}" if record.baseline else ""
+    if record.state == "complete":
+        what = f"accuracy {record.accuracy:.4f}"
+        if record.train_seconds:
+            what += f" in {record.train_seconds:.0f} s on {record.worker}"
+        elif record.worker:
+            what += f" ({record.worker})"
+    else:
+        what = f"{record.state}: {record.reason}"
+    return f"[{record.number:3d}]{name} {record.latency_ms:7.2f} ms  {what}"
+
+
 @contextmanager
 def live_progress(
     console: Any,
 ) -> Iterator[tuple[Callable[[Progress], None], Callable[[TrialRecord], None]]]:
-    """A rich Live status line plus one printed line per finished trial."""
+    """A live status line on a terminal, one printed line per finished trial.
+
+    Off a terminal (logs, benchmarks) the status line is printed after each finished trial.
+    """
     from rich.live import Live
 
     view = _View()
+    if not console.is_terminal:
+
+        def on_progress_plain(progress: Progress) -> None:
+            view.progress = progress
+
+        def on_record_plain(record: TrialRecord) -> None:
+            console.print(record_line(record), highlight=False, soft_wrap=True)
+            if view.progress is not None:
+                console.print("  " + status_line(view.progress), highlight=False, soft_wrap=True)
+
+        yield on_progress_plain, on_record_plain
+        return
+
     with Live(view, console=console, refresh_per_second=2, transient=False) as live:
 
         def on_progress(progress: Progress) -> None:
@@ -56,15 +86,6 @@ def live_progress(
             live.refresh()
 
         def on_record(record: TrialRecord) -> None:
-            name = f" {record.baseline}" if record.baseline else ""
-            if record.state == "complete":
-                what = f"accuracy {record.accuracy:.4f}"
-                if record.train_seconds:
-                    what += f" in {record.train_seconds:.0f} s on {record.worker}"
-            else:
-                what = f"{record.state}: {record.reason}"
-            live.console.print(
-                f"[{record.number:3d}]{name} {record.latency_ms:7.2f} ms  {what}", highlight=False
-            )
+            live.console.print(record_line(record), highlight=False)
 
         yield on_progress, on_record

@@ -222,11 +222,13 @@ class FakeEvaluator:
 
     Accuracy is a fixed function of the architecture's size (bigger scores higher, saturating),
     so samplers have something to learn; each evaluation sleeps ``seconds``. An architecture whose
-    string contains ``fail_token`` raises, as a diverging candidate would.
+    string contains ``fail_token`` raises, as a diverging candidate would; one containing
+    ``die_token`` kills the worker process, as an out-of-memory kill would.
     """
 
     seconds: float = 0.0
     fail_token: str | None = None
+    die_token: str | None = None
 
     def evaluate(self, arch: Arch) -> float:
         """A deterministic accuracy in (0, 1)."""
@@ -234,6 +236,8 @@ class FakeEvaluator:
 
         if self.fail_token is not None and self.fail_token in arch.to_str():
             raise FloatingPointError(f"loss is nan (fake failure for {self.fail_token!r})")
+        if self.die_token is not None and self.die_token in arch.to_str():
+            os._exit(1)
         time.sleep(self.seconds)
         macs = count_macs(arch)
         kernels = sum(stage.kernel for stage in arch.stages)
@@ -246,7 +250,8 @@ class FakeFactory:
 
     seconds: float = 0.0
     fail_token: str | None = None
+    die_token: str | None = None
 
     def __call__(self) -> Evaluator:
         """The fake evaluator."""
-        return FakeEvaluator(self.seconds, self.fail_token)
+        return FakeEvaluator(self.seconds, self.fail_token, self.die_token)

@@ -176,7 +176,7 @@ def run_search_command(
     from search.records import read_records
     from space.search_space import SearchSpace
 
-    console = Console(stderr=False)
+    console = Console(soft_wrap=True)
     clock = time.perf_counter()
     # -- cheap checks first ----------------------------------------------------------------
     if trials < 1:
@@ -220,21 +220,17 @@ def run_search_command(
     space = base_space.with_task(in_channels, num_classes)
 
     # -- latency table ------------------------------------------------------------------------
-    from latency.devices import resolve_table
-
     with console.status("latency table…") as status:
 
         def table_progress(*args: Any, **kwargs: Any) -> None:
             text = " ".join(str(a) for a in args) or " ".join(f"{k}={v}" for k, v in kwargs.items())
             status.update(f"latency table: {text}")
 
-        latency_table, table_path = resolve_table(
-            device, table, space=space, threads=1, progress=table_progress
-        )
+        latency_table, table_path = _resolve_table(device, table, space, table_progress)
     device_name = latency_table.device_name
     if target_ms is None:
         target_name, target_arch = driver.default_target_arch(space)
-        target_ms = round(latency_table.predict(target_arch), 4)
+        target_ms = float(latency_table.predict(target_arch))
         target_source = f"default: predicted latency of {target_name}"
     else:
         target_source = "--target-ms"
@@ -301,6 +297,13 @@ def run_search_command(
     if not study.get_trials(deepcopy=False):
         driver.enqueue_baselines(study, space, latency_table)
 
+    if len(driver.counted_trials(study)) >= trials:
+        # Nothing left to run: do not start Ray, just reconcile records and report.
+        driver.recover(study, run_dir)
+        records = read_records(run_dir)
+        console.print(f"{run_dir}: all {trials} trials already finished ({len(records)} records)")
+        return
+
     from search.workers import FakeFactory, ProxyFactory, RayPool
 
     factory: Any = (
@@ -356,6 +359,21 @@ def run_search_command(
         f"{p.failed} failed) in {p.elapsed / 60:.1f} min; {best}"
     )
     console.print(f"records: {run_dir / 'trials.jsonl'}, {run_dir / 'trials.csv'}")
+
+
+def _resolve_table(
+    device: str | None, table: Path | None, space: Any, progress: Any
+) -> tuple[Any, Path]:
+    """`latency.devices.resolve_table`; a plain table file also loads without that module."""
+    try:
+        from latency.devices import resolve_table
+    except ImportError:
+        if table is None:
+            raise ValueError("no device tables in this install: give --table FILE") from None
+        from latency.table import LatencyTable
+
+        return LatencyTable.load(table), Path(table)
+    return resolve_table(device, table, space=space, threads=1, progress=progress)
 
 
 def _describe_dataset(data: Any, name: str, data_dir: Path | None) -> dict[str, Any]:
