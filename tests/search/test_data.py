@@ -42,7 +42,9 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
     return path
 
 
-def tiny_fashion(directory: Path, *, compress: bool = True, n_train: int = 12, n_test: int = 5):
+def tiny_fashion(
+    directory: Path, *, compress: bool = True, n_train: int = 12, n_test: int = 5
+) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(0)
     arrays = {
         "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 6, 6)),
