@@ -84,7 +84,7 @@ class SearchSpace:
     def default(cls) -> SearchSpace:
         """The space of ``space/default_space.toml``."""
         text = resources.files("space").joinpath("default_space.toml").read_text()
-        return cls.from_dict(tomllib.loads(text), source="default_space.toml")
+        return cls.from_dict(tomllib.loads(text), source="default_space.toml", complete=True)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> SearchSpace:
@@ -107,14 +107,17 @@ class SearchSpace:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "config") -> SearchSpace:
+    def from_dict(
+        cls, data: dict[str, Any], source: str = "config", *, complete: bool = False
+    ) -> SearchSpace:
         """Build from parsed TOML; keys missing from ``data`` take the default space's value."""
         unknown = sorted(set(data) - set(ALLOWED_KEYS))
         if unknown:
             raise ValueError(
                 f"unknown key {unknown[0]!r} in {source}: expected one of {', '.join(ALLOWED_KEYS)}"
             )
-        defaults = {} if source == "default_space.toml" else cls.default().to_dict()
+        # ``complete``: every key must be given (the default space itself, which cannot merge).
+        defaults = {} if complete else cls.default().to_dict()
         merged = {**defaults, **data}
         missing = [key for key in ALLOWED_KEYS if key not in merged]
         if missing:

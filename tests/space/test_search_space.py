@@ -267,3 +267,13 @@ def test_space_is_a_value(default_space: SearchSpace) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         default_space.kernels = (3,)  # type: ignore[misc]
     assert isinstance(Arch.parse(default_space.sample(np.random.default_rng(0)).to_str()), Arch)
+
+
+def test_a_user_file_named_like_the_default_still_merges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("default_space.toml").write_text("kernels = [3, 5]\n")
+    assert SearchSpace.from_toml("default_space.toml").kernels == (3, 5)
+    with pytest.raises(ValueError, match="cfg is missing resolutions"):
+        SearchSpace.from_dict({"kernels": [3]}, source="cfg", complete=True)
