@@ -2,7 +2,7 @@
 
 A cost model is plain data stored in the table: per op kind, a list of feature names and their
 coefficients; latency_ms = sum(coefficient * feature(signature)). Features are the names in
-``FEATURES``.
+``FEATURES`` (raw units: multiply-adds, bytes at the signature's dtype, 1 for the intercept).
 """
 
 from __future__ import annotations
@@ -12,10 +12,54 @@ from typing import Any
 
 from latency.signature import Signature
 
+
+def _width(s: Signature) -> int:
+    return 4 if s.dtype == "fp32" else 1
+
+
+def input_bytes(s: Signature) -> float:
+    """Bytes of the layer's input activation (for the head: the feature map it pools)."""
+    return float(_width(s) * s.in_h * s.in_w * s.in_channels)
+
+
+def output_bytes(s: Signature) -> float:
+    """Bytes of the layer's output activation (for the head: the logits)."""
+    if s.op == "head":
+        return float(_width(s) * s.out_channels)
+    channels = s.in_channels if s.op == "depthwise" else s.out_channels
+    return float(_width(s) * s.out_h * s.out_w * channels)
+
+
+def weight_bytes(s: Signature) -> float:
+    """Bytes of the layer's weights (for the head: the classifier's weights and bias)."""
+    if s.op == "head":
+        return float(_width(s) * (s.in_channels + 1) * s.out_channels)
+    if s.op == "depthwise":
+        return float(_width(s) * s.in_channels * s.kernel * s.kernel)
+    return float(_width(s) * s.in_channels * s.out_channels * s.kernel * s.kernel)
+
+
+def gemm_lhs_bytes(s: Signature) -> float:
+    """Bytes of the GEMM's activation operand as an im2col runtime lays it out.
+
+    A kxk conv reads each input pixel k*k times through im2col; a 1x1 conv reads its input once;
+    the head's classifier reads the pooled vector; a depthwise conv is no GEMM (its input bytes).
+    """
+    if s.op == "head":
+        return float(_width(s) * s.in_channels)
+    if s.op == "depthwise":
+        return input_bytes(s)
+    return float(_width(s) * s.out_h * s.out_w * s.in_channels * s.kernel * s.kernel)
+
+
 FEATURES: dict[str, Callable[[Signature], float]] = {
     "one": lambda s: 1.0,
     "macs": lambda s: float(s.macs),
     "bytes_moved": lambda s: float(s.bytes_moved),
+    "input_bytes": input_bytes,
+    "output_bytes": output_bytes,
+    "weight_bytes": weight_bytes,
+    "gemm_lhs_bytes": gemm_lhs_bytes,
 }
 
 

@@ -1,0 +1,8 @@
+"""ARM latency from published on-device measurements: importers, network definitions, tables.
+
+* `tflite`: TFLite ``benchmark_model --enable_op_profiling`` output -> measured table entries,
+  op shapes recovered from the network the profile belongs to (`networks`).
+* `blocks`: ProxylessNAS / Once-for-All block lookup tables and HW-NAS-Bench FBNet blocks.
+* `fit`: per-op-kind cost models fitted on a device's measured ops, with leave-one-out errors.
+* `build_tables`: rebuilds the shipped device tables in ``latency/tables/`` from the copied data.
+"""

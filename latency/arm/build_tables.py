@@ -1,0 +1,572 @@
+"""Rebuild the shipped ARM device tables from the published data in ``latency/tables/data``.
+
+    python -m latency.arm.build_tables            # writes latency/tables/*.json, *.md, results/arm/
+
+Shipped: ``pixel1-tflite-fp32`` (Google Pixel 1 class phone, TFLite fp32, 1 thread), fitted on the
+ProxylessNAS-Mobile op profile and checked against the ProxylessNAS block tables and published
+whole-network latencies. Not shipped: the Raspberry Pi 4 and Pixel 3 (HW-NAS-Bench FBNet blocks;
+see `latency.arm.fbnet_check`) and the uint8 MobileNetV1 profile (one network, 3x3 kernels only).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from latency.arm.blocks import BlockRecord, parse_block_table
+from latency.arm.fit import (
+    CONV_FEATURES,
+    DEPTHWISE_FEATURES,
+    LinearFit,
+    LooPoint,
+    Point,
+    error_summary,
+    fit_linear,
+    leave_one_out,
+    unique_points,
+)
+from latency.arm.networks import PROXYLESSNAS_MOBILE, proxylessnas_mobile
+from latency.arm.published import pixel1_published
+from latency.arm.tflite import (
+    LayerTiming,
+    import_tflite_profile,
+    match_profile,
+    parse_tflite_profile,
+)
+from latency.cost_model import input_bytes, output_bytes, weight_bytes
+from latency.signature import Signature
+from latency.table import Entry, LatencyTable, write_json_atomic
+from space import SearchSpace
+from space.search_space import NUM_STAGES
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = PACKAGE_DIR / "tables" / "data"
+TABLES_DIR = PACKAGE_DIR / "tables"
+RESULTS_DIR = PACKAGE_DIR.parent / "results" / "arm"
+PIXEL1 = "pixel1-tflite-fp32"
+#: The task the search uses by default (Fashion-MNIST) besides the space's own (3, 1000).
+EXTRA_TASKS = ((1, 10),)
+
+PROFILE_FILE = "proxylessnas_tflite_profile_log/proxyless_mobile_10_latency.txt"
+TRIM_FILES = (
+    "proxylessnas_mobile_trim_lut/mobile_trim_copy_a.yaml",
+    "proxylessnas_mobile_trim_lut/mobile_trim_copy_b.yaml",
+)
+
+#: Where each copied file comes from (SOURCES.md of the shared data, verified against the files).
+SOURCES: dict[str, dict[str, str]] = {
+    PROFILE_FILE: {
+        "repo": "mit-han-lab/proxylessnas",
+        "path": "logs/proxyless_mobile_10_latency.txt",
+        "commit": "6f22edade82d114c95305174e775b19641330712",
+        "licence": "MIT",
+        "what": "exact copy: TFLite benchmark_model --enable_op_profiling output for "
+        "ProxylessNAS-Mobile (77 ops, fp32, 1 thread, 100 runs after 10 warm-ups)",
+    },
+    TRIM_FILES[0]: {
+        "repo": "itouchz/Neural-Predictor-Tensorflow",
+        "path": "proxylessnas/pixel_trim.yaml",
+        "commit": "02335c5",
+        "licence": "MIT",
+        "what": "exact copy: ProxylessNAS 'mobile_trim' block lookup table (72 entries); "
+        "used only to check the cost model",
+    },
+    TRIM_FILES[1]: {
+        "repo": "AnissL93/pipe-proxylessnas",
+        "path": "search/mobile_trim.yaml",
+        "commit": "4414154",
+        "licence": "MIT",
+        "what": "exact copy: the same table's other published copy (same keys, every value "
+        "differs); used only to check the cost model",
+    },
+}
+
+CANNOT_KNOW = [
+    "Fusion and graph rewrites: entries are per op as TFLite 2018 ran them (BN and ReLU/ReLU6 "
+    "fused into the conv, 'same' padding inside the conv). A runtime that fuses differently, "
+    "adds PAD/transpose ops (e.g. a PyTorch->ONNX->TFLite export) or uses other kernels "
+    "(XNNPACK, ruy, NNAPI, GPU delegates) has other per-op costs.",
+    "Cache effects between layers: each op was timed inside one network, after the op before it; "
+    "the model is additive and knows nothing about which activations are still in cache, so a "
+    "layer whose neighbours differ from ProxylessNAS-Mobile's may be off by more than the LOO "
+    "error.",
+    "Shapes outside the measured range are extrapolated: the measured 1x1 convs have at most "
+    "1280 output channels and 1152 input channels, the depthwise convs at most 1152 channels "
+    "and 112x112 inputs; MobileNetV1's 1024x1024 1x1 conv at 7x7 and any 1-channel stem are "
+    "modelled, not measured. The stem and head kinds have one measured point each: their "
+    "models are transfers of the 1x1-conv model (stem) and byte rates (head) calibrated on that "
+    "point, with no leave-one-out check possible.",
+    "Other devices, thread counts and dtypes: this is one phone's big core, 1 thread, fp32. "
+    "Multi-threaded, uint8/int8 (the quantized MobileNetV1 profile runs about 1.4x faster per "
+    "MAC on its phone) or other CPUs scale differently per op kind.",
+    "Run-to-run variance and thermal state: benchmark_model reports a per-op mean over 100 "
+    "runs; the two published copies of the ProxylessNAS block table, timed on the same class "
+    "of phone, disagree by a median of about 10 % on the same blocks.",
+]
+
+
+def space_signatures(space: SearchSpace, activation: str, dtype: str) -> list[Signature]:
+    """Every distinct layer signature of any architecture of ``space`` (sorted by key)."""
+    found: set[Signature] = set()
+
+    def add(op: str, size: int, cin: int, cout: int, kernel: int, stride: int) -> None:
+        found.add(Signature(op, size, size, cin, cout, kernel, stride, activation, dtype))
+
+    for resolution in space.resolutions:
+        size = -(-resolution // 2)
+        previous = space.stem_widths()
+        for width in previous:
+            add("stem", resolution, space.in_channels, width, 3, 2)
+        for stage in range(NUM_STAGES):
+            widths = space.stage_widths(stage)
+            stride = space.stage_stride(stage)
+            out = -(-size // stride)
+            for kernel in space.kernels:
+                for cin in previous:
+                    add("depthwise", size, cin, cin, kernel, stride)
+                if max(space.depths[stage]) > 1:
+                    for width in widths:
+                        add("depthwise", out, width, width, kernel, 1)
+            for width in widths:
+                for cin in previous:
+                    add("pointwise", out, cin, width, 1, 1)
+                if max(space.depths[stage]) > 1:
+                    add("pointwise", out, width, width, 1, 1)
+            size, previous = out, widths
+        for cin in previous:
+            add("head", size, cin, space.num_classes, size, 1)
+    return sorted(found, key=lambda s: s.key)
+
+
+def _round(value: float) -> float:
+    return round(value, 6)
+
+
+def _loo_dict(points: list[LooPoint]) -> dict[str, Any]:
+    summary: dict[str, Any] = error_summary([p.error for p in points])
+    summary["points"] = [
+        {
+            "key": p.key,
+            "measured_ms": _round(p.measured_ms),
+            "predicted_ms": _round(p.predicted_ms),
+            "error_pct": round(100 * p.error, 2),
+        }
+        for p in points
+    ]
+    return summary
+
+
+def _head_parts(timing: LayerTiming, ops: dict[int, tuple[str, float]]) -> tuple[float, float]:
+    """(classifier ms, pool + flatten ms) of the head layer's ops."""
+    classifier = sum(ops[i][1] for i in timing.ops if ops[i][0] in ("CONV_2D", "FULLY_CONNECTED"))
+    return classifier, timing.ms - classifier
+
+
+def fit_pixel1(data_dir: Path = DATA_DIR) -> dict[str, Any]:
+    """Fit the Pixel-1 cost models on the ProxylessNAS-Mobile profile (all the table needs)."""
+    profile_path = data_dir / PROFILE_FILE
+    profile = parse_tflite_profile(profile_path)
+    timings = match_profile(profile, proxylessnas_mobile())
+    ops = {op.index: (op.node_type, op.avg_ms) for op in profile.ops}
+    layers: list[Point] = [(t.signature, t.ms) for t in timings if t.signature is not None]
+    depthwise = unique_points([p for p in layers if p[0].op == "depthwise"])
+    pointwise = unique_points([p for p in layers if p[0].op == "pointwise"])
+    ((stem_sig, stem_ms),) = [p for p in layers if p[0].op == "stem"]
+    head_timing = next(t for t in timings if t.signature is not None and t.signature.op == "head")
+    head_sig = head_timing.signature
+    assert head_sig is not None  # narrowed by the filter above
+    classifier_ms, pool_ms = _head_parts(head_timing, ops)
+
+    dw_fit = fit_linear(depthwise, DEPTHWISE_FEATURES)
+    pw_fit = fit_linear(pointwise, CONV_FEATURES)
+    # The stem is the same CONV_2D kernel on an im2col operand: the 1x1-conv model's prediction
+    # (its leave-one-out value) calibrated by one factor on the single measured stem.
+    stem_uncalibrated = pw_fit.predict(stem_sig)
+    stem_fit = pw_fit.scaled(stem_ms / stem_uncalibrated)
+    # The head is a pool (streams its input once) and a classifier with one input row, which
+    # streams its weights once: two byte rates, each from its one measured op.
+    head_fit = LinearFit(
+        ("weight_bytes", "input_bytes"),
+        (classifier_ms / weight_bytes(head_sig), pool_ms / input_bytes(head_sig)),
+    )
+    head_uncalibrated = pw_fit.predict(
+        Signature(
+            "pointwise",
+            1,
+            1,
+            head_sig.in_channels,
+            head_sig.out_channels,
+            1,
+            1,
+            head_sig.activation,
+            head_sig.dtype,
+        )
+    )
+    # Residual adds are no hwnas op; their byte rate is fitted only to price the whole-network
+    # checks of networks that have them (MobileNetV2, the ProxylessNAS blocks).
+    add_points = [
+        (
+            output_bytes(
+                next(
+                    t2.signature
+                    for t2 in timings
+                    if t2.layer == t.layer.replace(".add", ".project") and t2.signature
+                )
+            ),
+            t.ms,
+        )
+        for t in timings
+        if t.layer.endswith(".add")
+    ]
+    add_rate = sum(ms for _, ms in add_points) / sum(b for b, _ in add_points)
+    return {
+        "profile": profile,
+        "timings": timings,
+        "fits": {"stem": stem_fit, "depthwise": dw_fit, "pointwise": pw_fit, "head": head_fit},
+        "loo": {
+            "stem": [LooPoint(stem_sig.key, stem_ms, stem_uncalibrated)],
+            "depthwise": leave_one_out(depthwise, DEPTHWISE_FEATURES),
+            "pointwise": leave_one_out(pointwise, CONV_FEATURES),
+            "head": [LooPoint(head_sig.key, head_timing.ms, head_uncalibrated)],
+        },
+        "add_rate_ms_per_byte": add_rate,
+        "counts": {"depthwise": len(depthwise), "pointwise": len(pointwise), "stem": 1, "head": 1},
+    }
+
+
+def _model_ms(fits: dict[str, LinearFit], signature: Signature) -> float:
+    return fits[signature.op].predict(signature)
+
+
+def pixel1_report(data_dir: Path = DATA_DIR) -> dict[str, Any]:
+    """The Pixel-1 table's validation report (deterministic; stored in the table)."""
+    fitted = fit_pixel1(data_dir)
+    fits: dict[str, LinearFit] = fitted["fits"]
+    profile = fitted["profile"]
+    timings: list[LayerTiming] = fitted["timings"]
+    loo = fitted["loo"]
+    loo_by_key = {p.key: p.predicted_ms for kind in loo for p in loo[kind]}
+
+    excluded_ms = sum(t.ms for t in timings if t.signature is None)
+    model_sum = excluded_ms + sum(_model_ms(fits, t.signature) for t in timings if t.signature)
+    loo_sum = excluded_ms + sum(loo_by_key[t.signature.key] for t in timings if t.signature)
+    total = profile.total_ms
+    whole = {
+        "network": PROXYLESSNAS_MOBILE,
+        "measured_total_ms": total,
+        "benchmark_avg_ms": profile.benchmark_avg_ms,
+        "measured_op_sum_ms": _round(profile.op_sum_ms),
+        "measured_op_sum_error_pct": round(100 * (profile.op_sum_ms - total) / total, 2),
+        "model_sum_ms": _round(model_sum),
+        "model_sum_error_pct": round(100 * (model_sum - total) / total, 2),
+        "loo_sum_ms": _round(loo_sum),
+        "loo_sum_error_pct": round(100 * (loo_sum - total) / total, 2),
+        "note": "model sums price every conv, depthwise and head layer by the cost model "
+        "(fitted on all ops, or leave-one-out) and add the measured residual ADDs "
+        f"({excluded_ms:.3f} ms) and reshape, which no hwnas layer has",
+    }
+
+    add_rate = fitted["add_rate_ms_per_byte"]
+
+    def block_ms(record: BlockRecord) -> float:
+        signatures = record.signatures()
+        ms = sum(_model_ms(fits, s) for s in signatures)
+        if record.residual:
+            ms += add_rate * output_bytes(signatures[-1])
+        return ms
+
+    blocks: dict[str, Any] = {}
+    for name in TRIM_FILES:
+        records = parse_block_table(data_dir / name)
+        errors = [(block_ms(r) - r.mean_ms) / r.mean_ms for r in records]
+        by_key = {r.key: r for r in records}
+        network_sum = sum(by_key[key].mean_ms for key in _proxyless_block_keys())
+        blocks[Path(name).stem] = {
+            **error_summary(errors),
+            "proxylessnas_mobile_block_sum_ms": _round(network_sum),
+            "proxylessnas_mobile_block_sum_vs_profile_pct": round(
+                100 * (network_sum - total) / total, 2
+            ),
+        }
+    copies = [{r.key: r.mean_ms for r in parse_block_table(data_dir / n)} for n in TRIM_FILES]
+    blocks["copy_b_vs_copy_a"] = error_summary(
+        [(copies[1][k] - copies[0][k]) / copies[0][k] for k in copies[0]]
+    )
+    blocks["note"] = (
+        "cost-model sum of each block's ops (plus a residual add at the profile's byte rate) vs "
+        "the block table's mean; the two published copies of the table disagree with each other "
+        "(copy_b_vs_copy_a), which bounds how well any op model can agree with them"
+    )
+
+    published = []
+    table_fits = fits
+    for item in pixel1_published():
+        ms = sum(_model_ms(table_fits, s) for s in item.network.ops)
+        ms += add_rate * sum(item.network.add_bytes)
+        published.append(
+            {
+                "network": item.network.name,
+                "published_ms": item.ms,
+                "model_ms": round(ms, 2),
+                "error_pct": round(100 * (ms - item.ms) / item.ms, 2),
+                "source": item.source,
+            }
+        )
+
+    loo_report: dict[str, Any] = {
+        kind: {"check": "leave-one-out", **_loo_dict(loo[kind])}
+        for kind in ("depthwise", "pointwise")
+    }
+    loo_report["stem"] = {
+        "check": "n=1, no leave-one-out possible; transfer: the pointwise model without the "
+        "calibration factor the one stem provides",
+        **_loo_dict(loo["stem"]),
+    }
+    (head,) = loo["head"]
+    loo_report["head"] = {
+        "check": "n=1, no held-out check possible: the one measured head gives both byte rates",
+        "n": 1,
+        "pointwise_model_on_classifier_error_pct": round(100 * head.error, 2),
+        "why_not_the_pointwise_model": "a one-row classifier streams its weights once, unlike a "
+        "1x1 conv that reuses them over pixels; the pointwise model misprices it by the figure "
+        "above",
+    }
+    loo_report["note"] = (
+        "leave-one-out over distinct measured signatures: repeated identical layers are averaged "
+        "first, so a left-out op never has its twin in the fit"
+    )
+    return {
+        "targets": {
+            "median_loo_error_pct_per_op_kind": 15.0,
+            "proxylessnas_mobile_op_sum_error_pct": 5.0,
+        },
+        "leave_one_out": loo_report,
+        "whole_network": whole,
+        "block_tables": blocks,
+        "published_networks": published,
+        "cannot_know": CANNOT_KNOW,
+    }
+
+
+def _proxyless_block_keys() -> list[str]:
+    """The block-table keys of ProxylessNAS-Mobile's layers, in order, repeats kept."""
+    from latency.arm.networks import (
+        PROXYLESSNAS_MOBILE_BLOCKS,
+        PROXYLESSNAS_MOBILE_FEATURE_MIX,
+        PROXYLESSNAS_MOBILE_STEM,
+    )
+
+    keys = [f"Conv-input:224x224x3-output:112x112x{PROXYLESSNAS_MOBILE_STEM}"]
+    size, channels = 112, PROXYLESSNAS_MOBILE_STEM
+    for expand, kernel, stride, width in PROXYLESSNAS_MOBILE_BLOCKS:
+        out = -(-size // stride)
+        skip = int(stride == 1 and channels == width)
+        keys.append(
+            f"expanded_conv-input:{size}x{size}x{channels}-output:{out}x{out}x{width}"
+            f"-expand:{expand}-kernel:{kernel}-stride:{stride}-idskip:{skip}"
+        )
+        size, channels = out, width
+    keys.append(
+        f"Conv_1-input:{size}x{size}x{channels}-output:{size}x{size}x"
+        f"{PROXYLESSNAS_MOBILE_FEATURE_MIX}"
+    )
+    keys.append(f"Logits-input:{size}x{size}x{PROXYLESSNAS_MOBILE_FEATURE_MIX}-output:1000")
+    return keys
+
+
+def build_pixel1(data_dir: Path = DATA_DIR) -> LatencyTable:
+    """The shipped Pixel-1 table: measured entries, modelled entries, cost model, report."""
+    fitted = fit_pixel1(data_dir)
+    fits: dict[str, LinearFit] = fitted["fits"]
+    table = import_tflite_profile(data_dir / PROFILE_FILE, network=PROXYLESSNAS_MOBILE, name=PIXEL1)
+    space = SearchSpace.default()
+    signatures = set(space_signatures(space, table.activation, table.dtype))
+    for channels, classes in EXTRA_TASKS:
+        signatures |= set(
+            space_signatures(space.with_task(channels, classes), table.activation, table.dtype)
+        )
+    for signature in sorted(signatures, key=lambda s: s.key):
+        if signature.key not in table.entries:
+            ms = _round(_model_ms(fits, signature))
+            table.entries[signature.key] = Entry(ms, ms, 0.0, 0, "modelled")
+    counts = fitted["counts"]
+    table.device = {
+        "name": PIXEL1,
+        "cpu": "Android phone, most likely a Google Pixel 1 (Snapdragon 821, one big Kryo core); "
+        "the log does not name it, the ProxylessNAS paper measures on a Pixel 1",
+        "arch": "aarch64",
+        "os": "Android",
+        "runtime": "TFLite (2018) benchmark_model, fp32, no NNAPI",
+        "threads": 1,
+        "batch": 1,
+        "dtype": "fp32",
+    }
+    table.protocol = {
+        **table.protocol,
+        "measured_by": "the ProxylessNAS authors (published log), not by hwnas",
+        "input": "1x224x224x3 float",
+    }
+    table.network_overhead_ms = 0.0
+    table.provenance = {
+        "summary": "measured entries: every layer of ProxylessNAS-Mobile's TFLite op profile, "
+        "shapes recovered from the published architecture and matched op by op in run order; "
+        "modelled entries: every other signature of the default MobileNetV1 search space "
+        "(3 channels/1000 classes and 1 channel/10 classes) priced by the cost model",
+        "network": PROXYLESSNAS_MOBILE,
+        "network_definition": proxylessnas_mobile().citation,
+        "activation": "keys say relu6 (the profiled network's); TFLite fuses ReLU and ReLU6 into "
+        "the conv, so an hwnas ReLU network costs the same",
+        "sources": [
+            {"file": f"latency/tables/data/{name}", **meta} for name, meta in SOURCES.items()
+        ],
+        "measured_layers": table.provenance["layers"] if table.provenance else [],
+        "excluded_ops": table.provenance["excluded_ops"] if table.provenance else [],
+        "profile_total_ms": fitted["profile"].total_ms,
+        "benchmark_avg_ms": fitted["profile"].benchmark_avg_ms,
+        "space": "SearchSpace.default() and .with_task(1, 10)",
+    }
+    table.cost_model = {
+        "form": "per op kind: latency_ms = sum(coefficient * feature(signature)); features as in "
+        "latency.cost_model.FEATURES, raw units (MACs, bytes at the dtype, 1)",
+        "per_op": {kind: fit.to_dict() for kind, fit in fits.items()},
+        "fitted_on": {
+            "depthwise": f"{counts['depthwise']} distinct measured depthwise convs; "
+            "non-negative least squares on relative error",
+            "pointwise": f"{counts['pointwise']} distinct measured 1x1 convs; non-negative least "
+            "squares on relative error",
+            "stem": "the pointwise model (GEMM on the im2col operand) times one factor fitted on "
+            "the single measured stem (224x224x3 -> 32)",
+            "head": "classifier: its measured time per weight byte (a one-row GEMM streams its "
+            "weights once); pool: its measured time per input byte; one measured head",
+        },
+    }
+    table.report = pixel1_report(data_dir)
+    return table
+
+
+def render_report(table: LatencyTable) -> str:
+    """A plain-text summary of a table's report (for results/arm and the closing note)."""
+    report = table.report or {}
+    lines = [
+        f"table {table.device_name}: {len(table.entries)} entries "
+        f"({sum(e.source == 'measured' for e in table.entries.values())} measured)"
+    ]
+    lines.append("leave-one-out error per op kind (|error| %, distinct signatures):")
+    for kind in ("stem", "depthwise", "pointwise", "head"):
+        item = report["leave_one_out"][kind]
+        if "median_abs_pct" not in item:
+            lines.append(f"  {kind:9s} n={item['n']:2d}  {item['check']}")
+            continue
+        lines.append(
+            f"  {kind:9s} n={item['n']:2d}  median {item['median_abs_pct']:6.2f}  "
+            f"mean {item['mean_abs_pct']:6.2f}  max {item['max_abs_pct']:6.2f}  "
+            f"median bias {item['median_bias_pct']:+6.2f}  ({item['check'].split(';')[0]})"
+        )
+    whole = report["whole_network"]
+    lines.append(
+        f"ProxylessNAS-Mobile: measured total {whole['measured_total_ms']:.3f} ms "
+        f"(benchmark avg {whole['benchmark_avg_ms']:.3f}); "
+        f"op sum {whole['measured_op_sum_ms']:.3f} "
+        f"({whole['measured_op_sum_error_pct']:+.2f} %); model sum {whole['model_sum_ms']:.3f} "
+        f"({whole['model_sum_error_pct']:+.2f} %); leave-one-out sum {whole['loo_sum_ms']:.3f} "
+        f"({whole['loo_sum_error_pct']:+.2f} %)"
+    )
+    for name, item in report["block_tables"].items():
+        if not name.startswith("mobile_trim"):
+            continue
+        lines.append(
+            f"block table {name}: n={item['n']} median |error| {item['median_abs_pct']:.2f} % "
+            f"(bias {item['median_bias_pct']:+.2f} %, max {item['max_abs_pct']:.2f} %); "
+            f"ProxylessNAS-Mobile block sum {item['proxylessnas_mobile_block_sum_ms']:.2f} ms "
+            f"({item['proxylessnas_mobile_block_sum_vs_profile_pct']:+.2f} % vs the profile)"
+        )
+    copies = report["block_tables"]["copy_b_vs_copy_a"]
+    lines.append(
+        f"the two block-table copies differ by a median {copies['median_abs_pct']:.2f} % "
+        f"(max {copies['max_abs_pct']:.2f} %) on the same keys"
+    )
+    for item in report["published_networks"]:
+        lines.append(
+            f"published {item['network']}: {item['published_ms']:.0f} ms, model "
+            f"{item['model_ms']:.1f} ms ({item['error_pct']:+.1f} %)"
+        )
+    return "\n".join(lines)
+
+
+def render_markdown(table: LatencyTable) -> str:
+    """The ``latency/tables/<name>.md`` that travels with a shipped table."""
+    device = table.device
+    sources = (table.provenance or {}).get("sources", [])
+    measured = sum(e.source == "measured" for e in table.entries.values())
+    lines = [
+        f"# {table.device_name}",
+        "",
+        f"**Device**: {device.get('cpu')}. **Runtime**: {device.get('runtime')}, "
+        f"{device.get('threads')} thread, batch {device.get('batch')}.",
+        "",
+        f"{len(table.entries)} entries: {measured} `measured` (every layer of "
+        "ProxylessNAS-Mobile's published TFLite op profile, shapes from the published "
+        "architecture), the rest `modelled` (every signature of the default MobileNetV1 "
+        "search space for 3 channels/1000 classes and 1 channel/10 classes). The stored "
+        "`cost_model` prices any other signature, so the table works for any task or space "
+        "config.",
+        "",
+        "Rebuild: `python -m latency.arm.build_tables` (from the copied sources below).",
+        "",
+        "## Sources",
+        "",
+    ]
+    for source in sources:
+        lines.append(
+            f"- `{source['file']}`: {source['repo']} : {source['path']} @ {source['commit']} "
+            f"({source['licence']}). {source['what']}."
+        )
+    lines += [
+        "",
+        "## Validation",
+        "",
+        "```",
+        render_report(table),
+        "```",
+        "",
+        "## What the model cannot know",
+        "",
+    ]
+    lines += [f"- {item}" for item in CANNOT_KNOW]
+    lines += [
+        "",
+        "## When to trust it, and how to replace it",
+        "",
+        "Trust it for ranking architectures and for budgets with a margin of ~15-20 % on a "
+        "Pixel-1-class phone with TFLite fp32 on one thread. For any other board, runtime, thread "
+        "count or dtype, measure your own: `hwnas latency bundle` -> run the bundle on the board "
+        "-> `hwnas latency import`, or profile your exported network with TFLite's "
+        "`benchmark_model --enable_op_profiling=true` and import it with "
+        "`hwnas latency import FILE --format tflite-profile --arch ARCH`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rebuild every shipped ARM table and write the reports."""
+    del argv
+    table = build_pixel1()
+    table.save(TABLES_DIR / f"{PIXEL1}.json")
+    (TABLES_DIR / f"{PIXEL1}.md").write_text(render_markdown(table))
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    text = render_report(table)
+    write_json_atomic(RESULTS_DIR / f"{PIXEL1}_report.json", table.report)
+    from latency.arm.fbnet_check import fbnet_report, render_fbnet
+
+    fbnet = fbnet_report()
+    write_json_atomic(RESULTS_DIR / "fbnet_raspi4_pixel3_check.json", fbnet)
+    text += "\n\n" + render_fbnet(fbnet)
+    (RESULTS_DIR / "build_tables.txt").write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
