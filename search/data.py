@@ -148,6 +148,10 @@ def load_dataset(
             _require_dir(name, data_dir, _IMAGEFOLDER_HOW), image_size=image_size, seed=seed
         )
     elif name == "synthetic":
+        if data_dir is not None:
+            raise ValueError(
+                f"the synthetic data set is generated: it takes no data_dir ({data_dir})"
+            )
         return synthetic_dataset(image_size=image_size or 16, seed=seed)
     else:
         raise ValueError(f"unknown data set {name!r}: expected one of {', '.join(DATASETS)}")

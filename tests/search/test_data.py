@@ -380,6 +380,8 @@ def test_synthetic_is_deterministic_and_well_formed() -> None:
     rgb = synthetic_dataset(num_train=20, num_test=10, num_classes=10, in_channels=3, image_size=8)
     assert (rgb.in_channels, rgb.image_size, rgb.num_classes) == (3, 8, 10)
     assert load_dataset("synthetic", image_size=12, seed=5).image_size == 12
+    with pytest.raises(ValueError, match="takes no data_dir"):
+        load_dataset("synthetic", "/tmp")
 
 
 def _spectrum(images: np.ndarray) -> np.ndarray:
