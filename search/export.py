@@ -2,7 +2,7 @@
 
 An export directory holds::
 
-    model.onnx     opset 17: ``input`` (N x C x R x R float32, dynamic N) -> ``logits``
+    model.onnx     opset 17: ``input`` (N x C x H x W float32, dynamic sizes) -> ``logits``
     model.pt       {"format", "arch", "activation", "state_dict", "metadata"} (torch.load-able with
                    the default weights_only=True)
     arch.json      the architecture (string and fields), MACs, parameters
@@ -23,11 +23,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ from space import Arch, count_macs, count_params, count_trainable_params
 
 ONNX_TOLERANCE = 1e-4
 ONNX_OPSET = 17
+MEASURE_SECONDS = 1.0
+MAX_MEASURE_RUNS = 2000
 EXPORT_FORMAT = "hwnas-export-v1"
 MODEL_ONNX = "model.onnx"
 MODEL_PT = "model.pt"
@@ -138,11 +142,13 @@ def export_model(
     measure: bool = True,
     measure_runs: int = 50,
     measure_warmup: int = 10,
+    check_inputs: Sequence[Any] = (),
 ) -> ExportResult:
     """Write ``model`` (a built, trained `space.build_model` network) as an export directory.
 
     ``inputs`` (a float tensor N x C x H x W) are what ONNX and PyTorch outputs are compared on;
-    pass real images. Latency is measured at batch 1 and the arch's resolution with ``threads``
+    pass real images. ``check_inputs`` are more batches (of any square size) compared the same way.
+    Latency is measured at batch 1 and the arch's resolution with ``threads``
     onnxruntime threads unless ``measure`` is False.
     """
     import torch
@@ -159,9 +165,14 @@ def export_model(
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
     try:
         _export_onnx(model, arch, tmp / MODEL_ONNX)
-        with torch.no_grad():
-            expected = model(inputs.float()).numpy()
-        max_diff = onnx_max_abs_diff(tmp / MODEL_ONNX, inputs.float().numpy(), expected)
+        max_diff = 0.0
+        checked = 0
+        for batch in [inputs, *check_inputs]:
+            with torch.no_grad():
+                expected = model(batch.float()).numpy()
+            diff = onnx_max_abs_diff(tmp / MODEL_ONNX, batch.float().numpy(), expected)
+            max_diff = max(max_diff, diff)
+            checked += len(batch)
         if not max_diff <= ONNX_TOLERANCE:
             raise ExportCheckError(
                 f"onnxruntime output differs from PyTorch's by {max_diff:.3g} "
@@ -174,7 +185,7 @@ def export_model(
             if measure
             else None
         )
-        figures = _figures(arch, info, max_diff, len(inputs), measured)
+        figures = _figures(arch, info, max_diff, checked, measured)
         checkpoint = {
             "format": EXPORT_FORMAT,
             "arch": arch.to_str(),
@@ -238,7 +249,10 @@ def _export_onnx(model: Any, arch: Arch, path: Path) -> None:
             input_names=["input"],
             output_names=["logits"],
             opset_version=ONNX_OPSET,
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            dynamic_axes={
+                "input": {0: "batch", 2: "height", 3: "width"},
+                "logits": {0: "batch"},
+            },
             do_constant_folding=True,
         )
     import onnx
@@ -287,8 +301,11 @@ def measure_onnx(
     }
     for _ in range(warmup):
         session.run(None, feed)
-    times = []
-    for _ in range(runs):
+    # At least ``runs`` runs and at least a second of them, so that sub-millisecond networks
+    # are timed over enough calls for a stable median.
+    times: list[float] = []
+    budget = time.perf_counter() + MEASURE_SECONDS
+    while len(times) < runs or (time.perf_counter() < budget and len(times) < MAX_MEASURE_RUNS):
         start = time.perf_counter()
         session.run(None, feed)
         times.append((time.perf_counter() - start) * 1e3)
@@ -297,7 +314,7 @@ def measure_onnx(
         median_ms=median,
         p10_ms=p10,
         p90_ms=p90,
-        runs=runs,
+        runs=len(times),
         warmup=warmup,
         threads=threads,
         runtime=f"onnxruntime {ort.__version__} CPUExecutionProvider",
@@ -491,3 +508,324 @@ def torch_threads(threads: int) -> Any:
         yield
     finally:
         torch.set_num_threads(old)
+
+
+# -- choosing and preparing the network -----------------------------------------------------------
+
+_BASELINE = re.compile(r"mobilenet_v1_(?P<alpha>[0-9]+(?:\.[0-9]+)?)_(?P<resolution>[0-9]+)")
+
+
+def resolve_arch(text: str, *, in_channels: int, num_classes: int) -> tuple[Arch, str | None]:
+    """An arch string, or a baseline name such as ``mobilenet_v1_0.5_160`` for the given task."""
+    from space import mobilenet_v1
+
+    text = text.strip()
+    match = _BASELINE.fullmatch(text)
+    if match:
+        alpha, resolution = float(match["alpha"]), int(match["resolution"])
+        arch = mobilenet_v1(alpha, resolution, num_classes=num_classes, in_channels=in_channels)
+        return arch, text
+    if text.startswith("mobilenet"):
+        raise ValueError(
+            f"unknown baseline name {text!r}: expected mobilenet_v1_<alpha>_<resolution>, "
+            "e.g. mobilenet_v1_0.5_160"
+        )
+    return Arch.parse(text), None
+
+
+@dataclass
+class Prepared:
+    """A built (and maybe retrained) network with the inputs to check its ONNX export on."""
+
+    model: Any
+    inputs: Any
+    inputs_note: str
+    test_accuracy: float | None = None
+    training: dict[str, Any] | None = None
+    preprocessing: str | None = None
+    check_inputs: list[Any] = field(default_factory=list)
+
+
+def prepare_model(
+    arch: Arch,
+    *,
+    dataset: Any | None,
+    schedule: Any | None,
+    epochs: float | None,
+    threads: int,
+    seed: int = 0,
+    check_images: int = 8,
+) -> Prepared:
+    """Build ``arch``; with ``epochs`` retrain it on the full training split and test it.
+
+    ``dataset`` is a `search.data.Dataset` (None: check the export on random inputs, no
+    training); ``schedule`` the `search.proxy.ProxySchedule` whose other settings the longer
+    schedule keeps. The check inputs are the first training images, resized to the arch's
+    resolution and normalised as in training.
+    """
+    import numpy as np
+    import torch
+
+    from search.proxy import ProxySchedule, proxy_resolution, train_model
+    from space.model import build_model
+
+    schedule = schedule if schedule is not None else ProxySchedule()
+    if dataset is not None and (dataset.in_channels, dataset.num_classes) != (
+        arch.in_channels,
+        arch.num_classes,
+    ):
+        if epochs:
+            raise ValueError(
+                f"arch {arch.to_str()!r} takes {arch.in_channels} channel(s) and "
+                f"{arch.num_classes} classes but data set {dataset.name!r} has "
+                f"{dataset.in_channels} and {dataset.num_classes}: cannot train it on that data"
+            )
+        dataset = None
+    torch.manual_seed(schedule.seed if schedule is not None else seed)
+    model = build_model(arch)
+    result: Prepared
+    if dataset is None:
+        generator = torch.Generator().manual_seed(seed)
+        size = (check_images, arch.in_channels, arch.resolution, arch.resolution)
+        inputs = torch.randn(size, generator=generator)
+        return Prepared(model=model.eval(), inputs=inputs, inputs_note="random normal inputs")
+    resolution = proxy_resolution(arch.resolution, dataset.image_size)
+    test_accuracy = None
+    training = None
+    if epochs:
+        longer = replace(schedule, epochs=float(epochs))
+        with torch_threads(threads):
+            outcome = train_model(model, dataset, longer, threads=threads, eval_split="test")
+        test_accuracy = outcome.accuracy
+        training = {
+            "data set": dataset.describe(),
+            "split": f"full training split ({outcome.train_images} images); "
+            f"accuracy on the test split ({outcome.eval_images} images), used here for the "
+            "first time",
+            "epochs": longer.epochs,
+            "steps": outcome.steps,
+            "batch size": longer.batch_size,
+            "peak lr": longer.lr,
+            "schedule": "SGD Nesterov, linear warm-up, cosine decay, label smoothing "
+            f"{longer.label_smoothing:g}, weight decay {longer.weight_decay:g}, "
+            f"{'horizontal flips' if longer.hflip else 'no flips'}, seed {longer.seed}",
+            "training resolution": f"{outcome.proxy_resolution} px (proxy resolution of "
+            f"{arch.resolution})",
+            "train seconds": round(outcome.train_seconds, 1),
+            "threads": outcome.threads,
+            "final loss": round(outcome.final_loss, 4),
+        }
+    model = model.to(memory_format=torch.contiguous_format).eval()  # type: ignore[call-overload]
+    # Normalisation as the proxy does it: per-channel statistics of the whole training split.
+    pixels = dataset.train_images.transpose(1, 0, 2, 3).reshape(dataset.in_channels, -1)
+    mean = pixels.mean(axis=1, dtype=np.float64) / 255.0
+    std = np.maximum(pixels.std(axis=1, dtype=np.float64) / 255.0, 1e-3)
+    raw = torch.from_numpy(np.ascontiguousarray(dataset.train_images[:check_images])).float()
+    mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+
+    def at(side: int) -> Any:
+        images = raw / 255.0
+        if images.shape[-1] != side:
+            images = torch.nn.functional.interpolate(
+                images, size=(side, side), mode="bilinear", antialias=True
+            )
+        return ((images - mean_t) / std_t).contiguous()
+
+    channels = ", ".join(f"{m:.4f}" for m in mean)
+    spreads = ", ".join(f"{s:.4f}" for s in std)
+    trained = (
+        f"the weights were trained and tested at {resolution} x {resolution}"
+        if training
+        else f"the proxy trains this network at {resolution} x {resolution}"
+    )
+    preprocessing = (
+        f"Images as {dataset.in_channels} x H x W float32: pixel / 255, minus mean ({channels}), "
+        f"divided by std ({spreads}) per channel. The network accepts any H = W; latency refers "
+        f"to {arch.resolution} x {arch.resolution} (the architecture's resolution), while "
+        f"{trained} (antialiased bilinear resize of the {dataset.image_size}-pixel images)"
+        + (": feed that size to reproduce the accuracy." if training else ".")
+    )
+    result = Prepared(
+        model=model,
+        inputs=at(arch.resolution),
+        inputs_note=f"real {dataset.name} training images",
+        test_accuracy=test_accuracy,
+        training=training,
+        preprocessing=preprocessing,
+        check_inputs=[at(resolution)] if resolution != arch.resolution else [],
+    )
+    return result
+
+
+def _schedule_from(fields: Any) -> Any:
+    """A `ProxySchedule` from a run's recorded schedule fields (unknown keys dropped)."""
+    from dataclasses import fields as dataclass_fields
+
+    from search.proxy import ProxySchedule
+
+    if not isinstance(fields, dict) or "fake_seconds" in fields:
+        return ProxySchedule()
+    known = {f.name for f in dataclass_fields(ProxySchedule)}
+    return ProxySchedule(**{k: v for k, v in fields.items() if k in known})
+
+
+def _load_data(name: str, data_dir: str | None, *, needed: bool, seed: int) -> Any | None:
+    """The data set; if it is missing and only wanted for check inputs, None."""
+    from search.data import load_dataset
+
+    try:
+        return load_dataset(name, data_dir, seed=seed)
+    except ValueError:
+        if needed:
+            raise
+        return None
+
+
+def export_trial(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    trial: int | None = None,
+    best_under: float | None = None,
+    epochs: float | None = None,
+    force: bool = False,
+    threads: int = 1,
+    measure_threads: int = 1,
+    measure: bool = True,
+    data_dir: str | None = None,
+) -> ExportResult:
+    """Export a trial of a run: by number, or the most accurate under a bound (default: target)."""
+    from search.pareto import Run, choose
+
+    run = Run.load(run_dir)
+    record = choose(run.records, trial=trial, best_under=best_under, target_ms=run.target_ms)
+    check_out_dir(Path(out_dir), force=force)
+    arch = Arch.parse(record.arch)
+    settings = run.settings
+    dataset_info = run.info.get("dataset")
+    name = settings.get("dataset") or (
+        dataset_info.get("name") if isinstance(dataset_info, dict) else None
+    )
+    schedule_fields = run.info.get("proxy_schedule") or (settings.get("config") or {}).get("proxy")
+    if isinstance(schedule_fields, dict) and "fake_seconds" in schedule_fields and epochs:
+        raise ValueError(
+            f"run {str(run.path)!r} used fake training (no data set): cannot retrain its networks"
+        )
+    seed = int(settings.get("seed") or 0)
+    dataset = (
+        _load_data(str(name), data_dir or settings.get("data_dir"), needed=bool(epochs), seed=seed)
+        if name
+        else None
+    )
+    prepared = prepare_model(
+        arch,
+        dataset=dataset,
+        schedule=_schedule_from(schedule_fields),
+        epochs=epochs,
+        threads=threads,
+        seed=seed,
+    )
+    table = run.table_info
+    info = ExportInfo(
+        source=f"trial {record.number} of run `{run.path}`",
+        dataset=str(name) if name else None,
+        baseline=record.baseline,
+        trial=record.number,
+        run_dir=str(run.path),
+        proxy_accuracy=record.accuracy,
+        test_accuracy=prepared.test_accuracy,
+        training=prepared.training,
+        predicted_ms=record.latency_ms,
+        device=run.device_name,
+        table={
+            k: table[k]
+            for k in ("path", "device_name", "provenance", "protocol")
+            if table.get(k) is not None
+        },
+        preprocessing=prepared.preprocessing,
+        inputs=prepared.inputs_note,
+    )
+    return export_model(
+        prepared.model,
+        arch,
+        out_dir,
+        info=info,
+        inputs=prepared.inputs,
+        check_inputs=prepared.check_inputs,
+        force=force,
+        threads=measure_threads,
+        measure=measure,
+    )
+
+
+def export_arch(
+    text: str,
+    out_dir: str | Path,
+    *,
+    dataset: str = "fashion-mnist",
+    data_dir: str | None = None,
+    table: Any | None = None,
+    epochs: float | None = None,
+    force: bool = False,
+    threads: int = 1,
+    measure_threads: int = 1,
+    measure: bool = True,
+    seed: int = 0,
+) -> ExportResult:
+    """Export an arch string or MobileNetV1 baseline name without a run.
+
+    A baseline name is built for ``dataset``'s channels and classes; ``table`` (a latency model
+    with ``predict``, or None) gives the predicted latency.
+    """
+    check_out_dir(Path(out_dir), force=force)
+    data = _load_data(dataset, data_dir, needed=bool(epochs) or _is_baseline(text), seed=seed)
+    in_channels = data.in_channels if data is not None else 3
+    num_classes = data.num_classes if data is not None else 1000
+    arch, baseline = resolve_arch(text, in_channels=in_channels, num_classes=num_classes)
+    prepared = prepare_model(
+        arch, dataset=data, schedule=None, epochs=epochs, threads=threads, seed=seed
+    )
+    predicted = None
+    table_info: dict[str, Any] | None = None
+    device = None
+    extra: dict[str, Any] = {}
+    if table is not None:
+        device = str(getattr(table, "device_name", None) or "the table's device")
+        try:
+            predicted = float(table.predict(arch))
+        except ValueError as err:
+            extra["prediction_error"] = str(err)
+        table_info = {
+            "device": getattr(table, "device", None),
+            "provenance": getattr(table, "provenance", None),
+            "protocol": getattr(table, "protocol", None),
+        }
+    info = ExportInfo(
+        source=f"`hwnas export --arch {text}`",
+        dataset=dataset if data is not None else None,
+        baseline=baseline,
+        test_accuracy=prepared.test_accuracy,
+        training=prepared.training,
+        predicted_ms=predicted,
+        device=device,
+        table={k: v for k, v in (table_info or {}).items() if v is not None} or None,
+        preprocessing=prepared.preprocessing,
+        inputs=prepared.inputs_note,
+        extra=extra,
+    )
+    return export_model(
+        prepared.model,
+        arch,
+        out_dir,
+        info=info,
+        inputs=prepared.inputs,
+        check_inputs=prepared.check_inputs,
+        force=force,
+        threads=measure_threads,
+        measure=measure,
+    )
+
+
+def _is_baseline(text: str) -> bool:
+    return text.strip().startswith("mobilenet")
