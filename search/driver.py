@@ -119,8 +119,8 @@ class WorkerPool(Protocol):
 
 
 def now() -> str:
-    """UTC timestamp, ISO 8601, seconds."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """UTC timestamp, ISO 8601, milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def run_evaluation(evaluator: Evaluator, number: int, arch: Arch, worker: str) -> Outcome:

@@ -208,8 +208,14 @@ def run_search_command(
     # -- data set (before the table: a missing data set must not wait for a table build) ----
     if fake is not None:
         schedule: dict[str, Any] = {"fake_seconds": float(fake)}
-        data_info: dict[str, Any] = {"name": dataset, "dir": None, "fake": True}
         in_channels, num_classes = 1, 10
+        data_info: dict[str, Any] = {
+            "name": dataset,
+            "dir": None,
+            "fake": True,
+            "in_channels": 1,
+            "num_classes": 10,
+        }
     else:
         from search.data import load_dataset
 
