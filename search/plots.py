@@ -365,6 +365,12 @@ def plot_roofline_png(path: Path, costs: Sequence[LayerCost], *, title: str = ""
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("arithmetic intensity (MACs per byte moved, fp32)")
     ax.set_ylabel("achieved GMAC/s (MACs / predicted layer latency)")
     ax.grid(alpha=0.3, which="both")

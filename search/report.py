@@ -146,7 +146,11 @@ def load_run_table(run: Run, table: str | Path | None = None) -> Any:
 
     if table is not None:
         return LatencyTable.load(table)
-    recorded = run.table_info.get("path") or run.settings.get("table_path")
+    recorded = (
+        run.table_info.get("path") or run.settings.get("table") or run.settings.get("table_path")
+    )
+    if not isinstance(recorded, str):
+        recorded = None
     tried: list[str] = []
     if recorded:
         candidates = [Path(recorded)]
@@ -304,11 +308,36 @@ def render_report(
         "dataset": info.get("dataset") if not isinstance(info.get("dataset"), dict) else None,
     }
     out += _kv_table({k: v for k, v in summary.items() if v is not None})
-    out += ["### Settings", "", *_kv_table(run.settings)]
-    for key, heading in (("dataset", "Data set"), ("schedule", "Proxy schedule")):
-        value = info.get(key)
+    settings = dict(run.settings)
+    config = settings.pop("config", None)
+    out += ["### Settings", "", *_kv_table(settings)]
+    config = config if isinstance(config, dict) else {}
+    sections = (
+        ("Data set", info.get("dataset")),
+        (
+            "Proxy schedule",
+            info.get("proxy_schedule") or info.get("schedule") or config.get("proxy"),
+        ),
+        ("Search space", info.get("space") or config.get("space")),
+    )
+    for heading, value in sections:
         if isinstance(value, dict):
             out += [f"### {heading}", "", *_kv_table(value)]
+    sessions = info.get("sessions")
+    if isinstance(sessions, list) and sessions:
+        out += [
+            "### Sessions",
+            "",
+            "| started | finished | trials | workers |",
+            "|---|---|---:|---:|",
+        ]
+        for session in sessions:
+            if isinstance(session, dict):
+                out.append(
+                    f"| {_fmt(session.get('started'))} | {_fmt(session.get('finished'))} | "
+                    f"{_fmt(session.get('trials'))} | {_fmt(session.get('workers'))} |"
+                )
+        out.append("")
     if isinstance(info.get("versions"), dict):
         out += ["### Software versions", "", *_kv_table(info["versions"])]
     # Table
