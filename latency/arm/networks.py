@@ -122,7 +122,11 @@ def _head_slots(signature: Signature) -> list[OpSlot]:
 
 
 def _input_slots() -> list[OpSlot]:
-    return [OpSlot("input", ("QUANTIZE",), None, optional=True)]
+    # A quantized model may quantize its input; an NCHW export may transpose it to NHWC.
+    return [
+        OpSlot("input", ("QUANTIZE",), None, optional=True),
+        OpSlot("input", ("TRANSPOSE",), None, optional=True),
+    ]
 
 
 def proxylessnas_mobile(dtype: str = "fp32", activation: str = "relu6") -> NetworkDefinition:

@@ -32,6 +32,8 @@ from space import Arch
 _RUN_ORDER = re.compile(r"=+\s*Run Order\s*=+")
 _SECTION = re.compile(r"=+\s*[^=]+=+")
 _BRACKET = re.compile(r"\[([^\]]*)\]")
+#: Newer benchmark_model versions first print a profile of initialization (AllocateTensors, …).
+_REGULAR_RUNS = "Profiling Info for Regular Benchmark Runs"
 _NUM_RUNS = re.compile(r"Num runs:\s*\[(\d+)\]")
 _NUM_THREADS = re.compile(r"Num threads:\s*\[(\d+)\]")
 _WARMUP = re.compile(r"Warmup runs:\s*\[(\d+)\]")
@@ -98,7 +100,10 @@ def parse_tflite_profile(path: str | Path) -> TfliteProfile:
 
 def _parse_log(text: str, source: str) -> TfliteProfile:
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if _RUN_ORDER.search(line)), None)
+    regular = next((i for i, line in enumerate(lines) if _REGULAR_RUNS in line), 0)
+    start = next(
+        (i for i, line in enumerate(lines) if i >= regular and _RUN_ORDER.search(line)), None
+    )
     if start is None:
         raise ValueError(
             f"TFLite profile {source!r} has no 'Run Order' table: run benchmark_model with "
@@ -121,9 +126,8 @@ def _parse_log(text: str, source: str) -> TfliteProfile:
         if not line.strip() or _SECTION.search(line):
             break
         names = _BRACKET.findall(line)
-        if not names:
-            raise ValueError(f"TFLite profile {source!r}: malformed run-order row {line.strip()!r}")
-        values = [*line[: line.rindex("[")].split(), names[-1]]
+        # The name is bracketed (it may hold spaces) in most versions, a plain last field in others.
+        values = [*line[: line.rindex("[")].split(), names[-1]] if names else line.split()
         if len(values) != len(columns):
             raise ValueError(
                 f"TFLite profile {source!r}: row {line.strip()!r} has {len(values)} fields, "
@@ -132,6 +136,7 @@ def _parse_log(text: str, source: str) -> TfliteProfile:
         ops.append(_op(len(ops), dict(zip(columns, values, strict=True)), source))
     if not ops:
         raise ValueError(f"TFLite profile {source!r}: the 'Run Order' table is empty")
+    _refuse_delegates(ops, source)
     total = _PROFILER_TOTAL.search(text)
     bench = _BENCH_TOTAL.findall(text)
     total_ms = float(total.group(2)) / 1000 if total else None
@@ -170,7 +175,19 @@ def _parse_csv(text: str, source: str) -> TfliteProfile:
         ops.append(_op(len(ops), dict(zip(columns, row, strict=True)), source))
     if not ops:
         raise ValueError(f"TFLite profile CSV {source!r} has no rows")
+    _refuse_delegates(ops, source)
     return TfliteProfile(ops=tuple(ops), file_format="csv")
+
+
+def _refuse_delegates(ops: list[ProfiledOp], source: str) -> None:
+    """A delegate (XNNPACK, GPU, NNAPI) runs many ops as one node: no per-op times to import."""
+    for op in ops:
+        if "delegate" in op.node_type.lower():
+            raise ValueError(
+                f"TFLite profile {source!r} ran through a delegate ({op.node_type}): rerun "
+                "benchmark_model with --use_xnnpack=false (and no GPU/NNAPI delegate) so that "
+                "every op is timed on its own"
+            )
 
 
 def _norm(column: str) -> str:

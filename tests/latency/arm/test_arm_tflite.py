@@ -149,3 +149,46 @@ def test_matching_assigns_each_op_once_in_run_order() -> None:
     indices = [i for t in timings for i in t.ops]
     assert sorted(indices) == list(range(77))
     assert sum(t.ms for t in timings) == pytest.approx(profile.op_sum_ms)
+
+
+# The layout of recent benchmark_model versions: an initialization profile comes first.
+HEADER = "\t[node type]\t[first]\t[avg ms]\t[%]\t[cdf%]\t[mem KB]\t[times called]\t[Name]"
+NEWER_LOG = (
+    "Num runs: [50]\nNum threads: [1]\nProfiling Info for Benchmark Initialization:\n"
+    "============================== Run Order ==============================\n"
+    f"{HEADER}\n"
+    "\tAllocateTensors\t0.143\t0.143\t100.000%\t100.000%\t0.000\t1\tAllocateTensors/0\n\n"
+    "Operator-wise Profiling Info for Regular Benchmark Runs:\n"
+    "============================== Run Order ==============================\n"
+    f"{HEADER}\n{{rows}}\n"
+)
+
+
+def test_newer_log_format_skips_the_initialization_profile(tmp_path: Path) -> None:
+    arch = mobilenet_v1(0.25, 128, num_classes=10, in_channels=1)
+    ops = ["PAD", "CONV_2D"]
+    for _ in range(13):
+        ops += ["DEPTHWISE_CONV_2D", "CONV_2D"]
+    ops += ["MEAN", "FULLY_CONNECTED"]
+    rows = "\n".join(
+        f"\t{op}\t0.1\t{0.1 + i / 1000:.3f}\t1%\t1%\t0.0\t1\t[layer {i}]"
+        for i, op in enumerate(ops)
+    )
+    path = tmp_path / "own.txt"
+    path.write_text(NEWER_LOG.format(rows=rows))
+    table = import_tflite_profile(path, arch=arch, name="my-phone")
+    assert table.device["name"] == "my-phone" and table.protocol["runs"] == 50
+    stem = next(k for k in table.entries if k.startswith("stem"))
+    assert stem == "stem_h128_w128_ci1_co8_k3_s2_relu_fp32"
+    assert table.entries[stem].median_ms == pytest.approx(0.1 + 0.101)  # PAD + conv
+    head = next(k for k in table.entries if k.startswith("head"))
+    assert table.entries[head].median_ms == pytest.approx(0.128 + 0.129)  # MEAN + classifier
+
+
+def test_delegated_profile_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "xnnpack.txt"
+    path.write_text(
+        NEWER_LOG.format(rows="\tTfLiteXNNPackDelegate\t5.0\t5.0\t100%\t100%\t0\t1\t[d]")
+    )
+    with pytest.raises(ValueError, match=r"ran through a delegate .*--use_xnnpack=false"):
+        parse_tflite_profile(path)
