@@ -422,7 +422,9 @@ def render_report(
     out += [
         f"![All trials: accuracy vs predicted latency]({TRIALS_PNG})",
         "",
-        f"Interactive version (hover for architectures): [{TRIALS_HTML}]({TRIALS_HTML}).",
+        f"Interactive version (hover for architectures): [{TRIALS_HTML}]({TRIALS_HTML}), a "
+        "self-contained file of a few MB with plotly.js inlined (regenerate it with "
+        f"`hwnas pareto {run.path}` if it is missing, e.g. from a committed copy).",
         "",
         f"![Search progress]({PROGRESS_PNG})",
         "",

@@ -121,7 +121,7 @@ def pareto(
         typer.echo("MobileNetV1 baselines of this run")
         rows = [[r.baseline or "", r.state, *_point_row(r, run.target_ms)[:5]] for r in baselines]
         typer.echo(format_table(["baseline", "state", *HEADER[:5]], rows, {2, 3, 4, 5, 6}))
-    if comparisons:
+    if any(c.faster or c.better for c in comparisons):
         typer.echo("")
         rows = []
         for c in comparisons:
