@@ -237,7 +237,7 @@ def open_study(*, storage: str | None, run_dir: Path, mode: Mode, sampler: Any) 
 
         store: Any = JournalStorage(JournalFileBackend(str(run_dir / JOURNAL_FILE)))
     else:
-        store = storage
+        store = rdb_url(storage)
     directions: list[Any] = ["maximize"] if mode == "target" else ["maximize", "minimize"]
     try:
         return optuna.create_study(
@@ -249,6 +249,24 @@ def open_study(*, storage: str | None, run_dir: Path, mode: Mode, sampler: Any) 
         )
     except ValueError as err:
         raise ValueError(f"cannot open the study in {storage or str(run_dir)!r}: {err}") from None
+    except ImportError:
+        raise ValueError(
+            f"--storage {storage!r} needs a database driver: pip install 'hwnas[postgres]' "
+            "(psycopg2) for postgresql:// URLs"
+        ) from None
+
+
+def rdb_url(url: str) -> str:
+    """``url`` with a PostgreSQL driver that is installed (SQLAlchemy 2.1 defaults to psycopg 3)."""
+    import importlib.util
+
+    if (
+        url.startswith("postgresql://")
+        and importlib.util.find_spec("psycopg") is None
+        and importlib.util.find_spec("psycopg2") is not None
+    ):
+        return "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    return url
 
 
 # -- run directory ----------------------------------------------------------------------------

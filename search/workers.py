@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from search.driver import Evaluator, Outcome, now, run_evaluation
@@ -47,6 +47,17 @@ def claim_cores(threads: int) -> tuple[list[int], Any]:
         os.sched_setaffinity(0, cores)
         return cores, handle
     return [], None
+
+
+def _use_cluster_token() -> None:
+    """Turn on Ray's token auth when a token is at hand (Ray 2.5x clusters require it)."""
+    from pathlib import Path
+
+    token_file = Path.home() / ".ray" / "auth_token"
+    if "RAY_AUTH_MODE" not in os.environ and (
+        "RAY_AUTH_TOKEN" in os.environ or token_file.exists()
+    ):
+        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 class WorkerActor:
@@ -101,7 +112,7 @@ class RayPool:
         factory: EvaluatorFactory,
         *,
         workers: int,
-        threads: int,
+        threads: int | None,
         address: str | None = None,
     ) -> None:
         if workers < 1:
@@ -111,16 +122,24 @@ class RayPool:
 
         if not ray.is_initialized():
             if address:
+                _use_cluster_token()
                 ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
             else:
                 ray.init(
-                    num_cpus=workers * threads,
+                    num_cpus=workers * (threads or 1),
                     include_dashboard=False,
                     logging_level=logging.ERROR,
                     log_to_driver=False,
                     configure_logging=True,
                 )
         self.ray_start_seconds = time.perf_counter() - clock
+        if threads is None:
+            # On a cluster: share all of its CPUs among the workers.
+            cpus = int(ray.cluster_resources().get("CPU", workers))
+            per_node = [int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n["Alive"]]
+            threads = max(1, min(cpus // workers, max(per_node, default=1)))
+            if hasattr(factory, "threads"):
+                factory = replace(factory, threads=threads)  # type: ignore[type-var]
         self._ray = ray
         self._actor_class = ray.remote(num_cpus=threads, max_restarts=0)(WorkerActor)
         self.factory = factory

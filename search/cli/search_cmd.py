@@ -324,7 +324,10 @@ def run_search_command(
         )
     )
     with console.status(f"starting {workers} Ray worker(s)…"):
-        pool = RayPool(factory, workers=workers, threads=threads, address=ray_address)
+        pool = RayPool(
+            factory, workers=workers, threads=None if ray_address else threads, address=ray_address
+        )
+    settings["threads_per_worker"] = pool.threads
     info["sessions"][-1]["timings"] = pool.describe() | {
         "checks_s": round(time.perf_counter() - clock, 3)
     }
