@@ -125,7 +125,9 @@ class RayPool:
                 _use_cluster_token()
                 ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
             else:
+                # "local": always a new instance of our own size, even if a cluster runs here.
                 ray.init(
+                    address="local",
                     num_cpus=workers * (threads or 1),
                     include_dashboard=False,
                     logging_level=logging.ERROR,
