@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from run_fixture import RECORDS, TARGET_MS, make_run
 
 from search.cli import main
@@ -177,3 +179,38 @@ def test_cli_pareto_not_a_run_dir(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "is not an hwnas run directory: it has no run.json" in err
     assert main(["pareto", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]),
+            st.sampled_from([0.1, 0.5, 0.7, 0.9]),
+            st.sampled_from(["complete", "complete", "infeasible", "failed"]),
+        ),
+        max_size=25,
+    )
+)
+def test_front_properties(points: list[tuple[float, float, str]]) -> None:
+    records = [
+        _r(i, latency, accuracy if state == "complete" else None, state)
+        for i, (latency, accuracy, state) in enumerate(points)
+    ]
+    front = pareto_front(records)
+    complete = [p for p in map(_p, (r for r in records if r.state == "complete"))]
+
+    def dominates(a: ParetoPoint, b: ParetoPoint) -> bool:
+        return (
+            a.latency_ms <= b.latency_ms
+            and a.accuracy >= b.accuracy
+            and (a.latency_ms, a.accuracy) != (b.latency_ms, b.accuracy)
+        )
+
+    # Nothing on the front is dominated; all else is dominated or repeats a point of the front.
+    assert not any(dominates(c, f) for f in front for c in complete)
+    on_front = {(f.latency_ms, f.accuracy) for f in front}
+    for c in complete:
+        assert (c.latency_ms, c.accuracy) in on_front or any(dominates(f, c) for f in front)
+    assert len(on_front) == len(front)
+    assert [f.latency_ms for f in front] == sorted(f.latency_ms for f in front)
+    assert [f.accuracy for f in front] == sorted(f.accuracy for f in front)
