@@ -24,6 +24,8 @@ DEPTHWISE_FEATURES = ("one", "macs", "input_bytes", "output_bytes", "weight_byte
 CONV_FEATURES = ("one", "macs", "gemm_lhs_bytes", "output_bytes", "weight_bytes")
 
 Point = tuple[Signature, float]
+#: A measured difference: time(first) - time(second), e.g. two blocks that differ only in kernel.
+Difference = tuple[Signature, Signature, float]
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,24 @@ class LooPoint:
         return (self.predicted_ms - self.measured_ms) / self.measured_ms
 
 
-def fit_linear(points: Sequence[Point], features: tuple[str, ...]) -> LinearFit:
-    """Non-negative least squares on relative error over ``points``."""
+def fit_linear(
+    points: Sequence[Point],
+    features: tuple[str, ...],
+    differences: Sequence[Difference] = (),
+) -> LinearFit:
+    """Non-negative least squares on relative error over ``points`` (and ``differences``).
+
+    A difference row says model(first) - model(second) = ms; each row, point or difference,
+    weighs by its relative error.
+    """
     if len(points) < 1:
         raise ValueError("cannot fit a cost model on no measured points")
-    if any(ms <= 0 for _, ms in points):
+    if any(ms <= 0 for _, ms in points) or any(ms <= 0 for _, _, ms in differences):
         raise ValueError(f"measured times must be positive, got {[ms for _, ms in points]}")
-    design = np.array([[FEATURES[f](s) for f in features] for s, _ in points], dtype=float)
-    target = np.array([ms for _, ms in points], dtype=float)
+    rows = [[FEATURES[f](s) for f in features] for s, _ in points]
+    rows += [[FEATURES[f](a) - FEATURES[f](b) for f in features] for a, b, _ in differences]
+    design = np.array(rows, dtype=float)
+    target = np.array([ms for _, ms in points] + [ms for _, _, ms in differences], dtype=float)
     # Columns span 1 to 1e8 (intercept vs MACs): scale them to unit maximum for a well-posed
     # solve, then scale the coefficients back.
     scale = np.abs(design).max(axis=0)
@@ -83,12 +95,28 @@ def fit_linear(points: Sequence[Point], features: tuple[str, ...]) -> LinearFit:
     return LinearFit(features, tuple(float(c) for c in solution / scale))
 
 
-def leave_one_out(points: Sequence[Point], features: tuple[str, ...]) -> list[LooPoint]:
-    """Each point predicted by the model fitted on all the others."""
+def leave_one_out(
+    points: Sequence[Point], features: tuple[str, ...], differences: Sequence[Difference] = ()
+) -> list[LooPoint]:
+    """Each point predicted by the model fitted on all the others (and every difference)."""
     result = []
     for index, (signature, ms) in enumerate(points):
         rest = [p for i, p in enumerate(points) if i != index]
-        result.append(LooPoint(signature.key, ms, fit_linear(rest, features).predict(signature)))
+        fit = fit_linear(rest, features, differences)
+        result.append(LooPoint(signature.key, ms, fit.predict(signature)))
+    return result
+
+
+def leave_one_difference_out(
+    points: Sequence[Point], features: tuple[str, ...], differences: Sequence[Difference]
+) -> list[LooPoint]:
+    """Each difference predicted by the model fitted on every point and the other differences."""
+    result = []
+    for index, (first, second, ms) in enumerate(differences):
+        rest = [d for i, d in enumerate(differences) if i != index]
+        fit = fit_linear(points, features, rest)
+        key = f"{first.key} - {second.key}"
+        result.append(LooPoint(key, ms, fit.predict(first) - fit.predict(second)))
     return result
 
 

@@ -10,6 +10,7 @@ from latency.arm.fit import (
     error_summary,
     fit_blocks,
     fit_linear,
+    leave_one_difference_out,
     leave_one_out,
     unique_points,
 )
@@ -48,6 +49,24 @@ def test_fit_recovers_a_known_linear_model_and_loo_is_exact() -> None:
         assert got == pytest.approx(want, rel=1e-6)
     loo = leave_one_out(POINTS, CONV_FEATURES)
     assert error_summary([p.error for p in loo])["max_abs_pct"] < 1e-4
+
+
+def test_differences_constrain_the_fit() -> None:
+    # Two points cannot fix five coefficients; differences between kernel sizes add the rows.
+    true = LinearFit(("one", "macs"), (0.1, 5e-7))
+    points = [(_dw(28, 64, 3, 1), true.predict(_dw(28, 64, 3, 1)))]
+    differences = [
+        (
+            _dw(s, c, k, 1),
+            _dw(s, c, 3, 1),
+            true.predict(_dw(s, c, k, 1)) - true.predict(_dw(s, c, 3, 1)),
+        )
+        for s, c, k in [(56, 32, 5), (14, 128, 7), (28, 64, 7)]
+    ]
+    fit = fit_linear(points, ("one", "macs"), differences)
+    assert fit.coefficients == pytest.approx(true.coefficients, rel=1e-6)
+    held_out = leave_one_difference_out(points, ("one", "macs"), differences)
+    assert max(abs(p.error) for p in held_out) < 1e-6
 
 
 def test_fit_rejects_bad_points() -> None:

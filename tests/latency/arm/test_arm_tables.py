@@ -95,6 +95,12 @@ def test_report_meets_targets_and_is_reproduced_from_the_copied_data(
     assert loo["depthwise"]["n"] == 13 and loo["pointwise"]["n"] == 22
     assert loo["depthwise"]["median_abs_pct"] <= 15.0
     assert loo["pointwise"]["median_abs_pct"] <= 15.0
+    # Kernel-size costs (k5/k7 minus k3 at the same shape) from the block tables: held out one
+    # at a time they are predicted without a large bias, unlike a fit on the ops alone.
+    kernel = loo["depthwise_kernel_differences"]
+    assert kernel["n"] == 38 and abs(kernel["median_bias_pct"]) <= 10.0
+    alternative = loo["depthwise_without_kernel_differences"]["kernel_differences"]
+    assert alternative["median_bias_pct"] < -15.0
     whole = report["whole_network"]
     assert abs(whole["measured_op_sum_error_pct"]) <= 5.0
     assert abs(whole["model_sum_error_pct"]) <= 5.0
