@@ -660,6 +660,13 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     text = render_report(table)
     write_json_atomic(RESULTS_DIR / f"{PIXEL1}_report.json", table.report)
+    from latency.arm.plots import plot_leave_one_out
+
+    plot_leave_one_out(
+        table.report or {},
+        RESULTS_DIR / f"{PIXEL1}_loo.png",
+        f"{PIXEL1}: TFLite fp32, 1 thread, published ProxylessNAS measurements",
+    )
     from latency.arm.fbnet_check import fbnet_report, render_fbnet
 
     fbnet = fbnet_report()
