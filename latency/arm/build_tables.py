@@ -531,6 +531,20 @@ def build_pixel1(data_dir: Path = DATA_DIR) -> LatencyTable:
             "weights once); pool: its measured time per input byte; one measured head",
         },
     }
+    coverage = []
+    for channels, classes in ((space.in_channels, space.num_classes), *EXTRA_TASKS):
+        task = space_signatures(space.with_task(channels, classes), table.activation, table.dtype)
+        measured = [s.key for s in task if table.entries[s.key].source == "measured"]
+        coverage.append(
+            {
+                "in_channels": channels,
+                "num_classes": classes,
+                "signatures": len(task),
+                "measured": len(measured),
+                "measured_keys": measured,
+            }
+        )
+    table.provenance["default_space_coverage"] = coverage
     table.report = pixel1_report(data_dir)
     return table
 
@@ -542,6 +556,11 @@ def render_report(table: LatencyTable) -> str:
         f"table {table.device_name}: {len(table.entries)} entries "
         f"({sum(e.source == 'measured' for e in table.entries.values())} measured)"
     ]
+    for item in (table.provenance or {}).get("default_space_coverage", []):
+        lines.append(
+            f"default space, {item['in_channels']} channel(s) / {item['num_classes']} classes: "
+            f"{item['signatures']} signatures, {item['measured']} measured, the rest modelled"
+        )
     lines.append("leave-one-out error per op kind (|error| %, distinct signatures):")
     for kind in ("stem", "depthwise", "pointwise", "head"):
         item = report["leave_one_out"][kind]
