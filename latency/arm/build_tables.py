@@ -3,9 +3,10 @@
     python -m latency.arm.build_tables            # writes latency/tables/*.json, *.md, results/arm/
 
 Shipped: ``pixel1-tflite-fp32`` (Google Pixel 1 class phone, TFLite fp32, 1 thread), fitted on the
-ProxylessNAS-Mobile op profile and checked against the ProxylessNAS block tables and published
-whole-network latencies. Not shipped: the Raspberry Pi 4 and Pixel 3 (HW-NAS-Bench FBNet blocks;
-see `latency.arm.fbnet_check`) and the uint8 MobileNetV1 profile (one network, 3x3 kernels only).
+ProxylessNAS-Mobile op profile (plus the depthwise kernel-size differences of the ProxylessNAS
+block tables) and checked against those block tables and published whole-network latencies.
+Not shipped: the Raspberry Pi 4 and Pixel 3 (HW-NAS-Bench FBNet blocks; see
+`latency.arm.fbnet_check`) and the uint8 MobileNetV1 profile (one network, 3x3 kernels only).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ SOURCES: dict[str, dict[str, str]] = {
         "commit": "02335c5",
         "licence": "MIT",
         "what": "exact copy: ProxylessNAS 'mobile_trim' block lookup table (72 entries); "
-        "used only to check the cost model",
+        "its kernel-size differences enter the depthwise fit, its blocks check the model",
     },
     TRIM_FILES[1]: {
         "repo": "AnissL93/pipe-proxylessnas",
@@ -81,7 +82,7 @@ SOURCES: dict[str, dict[str, str]] = {
         "commit": "4414154",
         "licence": "MIT",
         "what": "exact copy: the same table's other published copy (same keys, every value "
-        "differs); used only to check the cost model",
+        "differs); used as copy_a",
     },
 }
 
