@@ -409,7 +409,12 @@ def enqueue_baselines(study: Any, space: SearchSpace, latency: LatencyModel) -> 
     return [name for name, _ in baselines]
 
 
-def recover(study: Any, run_dir: Path) -> tuple[list[int], int]:
+def recover(
+    study: Any,
+    run_dir: Path,
+    space: SearchSpace | None = None,
+    latency: LatencyModel | None = None,
+) -> tuple[list[int], int]:
     """Finish what a killed driver left behind; returns (re-enqueued trial numbers, records added).
 
     Finished trials missing from trials.jsonl are appended from their ``record`` attribute; trials
@@ -426,9 +431,9 @@ def recover(study: Any, run_dir: Path) -> tuple[list[int], int]:
                 # Asked but killed before the space was suggested: nothing to redo.
                 study.tell(trial.number, state=TrialState.FAIL)
                 continue
-            reason = INTERRUPTED
-            record = _record_from_attrs(trial, "failed", reason)
+            record = _record_from_attrs(trial, "failed", INTERRUPTED, space, latency)
             study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
+            study._storage.set_trial_user_attr(trial._trial_id, "fail_reason", INTERRUPTED)
             study._storage.set_trial_user_attr(trial._trial_id, "record", record.to_dict())
             study.tell(trial.number, state=TrialState.FAIL)
             attrs = {"requeued_from": trial.number}
@@ -447,13 +452,29 @@ def recover(study: Any, run_dir: Path) -> tuple[list[int], int]:
     return requeued, added
 
 
-def _record_from_attrs(trial: Any, state: str, reason: str) -> TrialRecord:
-    attrs = trial.user_attrs
+def _record_from_attrs(
+    trial: Any,
+    state: str,
+    reason: str,
+    space: SearchSpace | None,
+    latency: LatencyModel | None,
+) -> TrialRecord:
+    attrs = dict(trial.user_attrs)
+    if "arch" not in attrs and space is not None:
+        # Killed between suggesting and recording: rebuild what the parameters determine.
+        try:
+            arch = space.from_params(dict(trial.params))
+        except ValueError:
+            arch = None
+        if arch is not None:
+            attrs.update(arch=arch.to_str(), macs=count_macs(arch), params=count_params(arch))
+            if latency is not None:
+                attrs["latency_ms"] = float(latency.predict(arch))
     return TrialRecord(
         number=trial.number,
         arch=attrs.get("arch", ""),
         state=state,  # type: ignore[arg-type]
-        latency_ms=float(attrs.get("latency_ms", float("nan"))),
+        latency_ms=float(attrs.get("latency_ms", -1.0)),
         macs=int(attrs.get("macs", 0)),
         params=int(attrs.get("params", 0)),
         baseline=attrs.get("baseline"),
@@ -500,7 +521,7 @@ def run_search(
 
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
-    requeued, _ = recover(study, run_dir)
+    requeued, _ = recover(study, run_dir, space, latency)
     progress = Progress(n_trials=n_trials, workers=pool.size)
     for record in read_records(run_dir):
         if record.reason != INTERRUPTED:

@@ -183,14 +183,11 @@ def test_resume_continues_without_losing_or_repeating(tmp_path: Path) -> None:
 
 def test_resume_fails_and_requeues_trials_left_running(tmp_path: Path) -> None:
     search(tmp_path, RecordingEvaluator(), n_trials=9)
-    # A driver killed mid-trial leaves a RUNNING trial with its parameters suggested.
+    # A driver killed mid-trial leaves a RUNNING trial with its parameters suggested (here even
+    # before its attributes were stored: the record is rebuilt from the parameters).
     study = new_study(tmp_path)
     trial = study.ask()
     arch = SPACE.suggest(trial)
-    trial.set_user_attr("arch", arch.to_str())
-    trial.set_user_attr("latency_ms", LATENCY.predict(arch))
-    trial.set_user_attr("macs", count_macs(arch))
-    trial.set_user_attr("params", 1)
     killed = trial.number
     # A kill between tell and the append: complete in the study, missing from trials.jsonl.
     jsonl = tmp_path / "trials.jsonl"
@@ -204,6 +201,9 @@ def test_resume_fails_and_requeues_trials_left_running(tmp_path: Path) -> None:
     records = {r.number: r for r in read_records(tmp_path)}
     assert records[lost].state != "failed"  # recovered from the study, not redone
     assert records[killed].state == "failed" and records[killed].reason == driver.INTERRUPTED
+    assert records[killed].arch == arch.to_str()
+    assert records[killed].latency_ms == pytest.approx(LATENCY.predict(arch))
+    assert records[killed].macs == count_macs(arch)
     redo = [r for r in records.values() if r.number > killed and r.arch == arch.to_str()]
     assert len(redo) == 1 and redo[0].state in ("complete", "infeasible")
     counted = [r for r in records.values() if r.reason != driver.INTERRUPTED]
