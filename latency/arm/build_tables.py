@@ -644,6 +644,9 @@ def render_markdown(table: LatencyTable) -> str:
             f"- `{source['file']}`: {source['repo']} : {source['path']} @ {source['commit']} "
             f"({source['licence']}). {source['what']}."
         )
+    fitted_on = (table.cost_model or {}).get("fitted_on", {})
+    lines += ["", "## How modelled entries are priced", ""]
+    lines += [f"- **{kind}**: {text}." for kind, text in fitted_on.items()]
     lines += [
         "",
         "## Validation",
