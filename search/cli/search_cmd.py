@@ -78,7 +78,7 @@ def search(
         Path | None,
         typer.Option(
             "--config",
-            help="TOML with optional [space] (keys of space/default_space.toml) and [proxy] "
+            help="TOML with optional \\[space] (keys of space/default_space.toml) and \\[proxy] "
             "(ProxySchedule fields) tables; a file without tables is a space config.",
         ),
     ] = None,
@@ -131,9 +131,15 @@ def load_config(path: Path | None) -> tuple[dict[str, Any], dict[str, Any]]:
     return data, {}
 
 
-def proxy_schedule(overrides: dict[str, Any]) -> dict[str, Any]:
-    """The proxy schedule's fields with ``overrides`` applied (validated by `ProxySchedule`)."""
+def proxy_schedule(overrides: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The proxy schedule's fields with ``overrides`` applied (validated by `ProxySchedule`).
+
+    The schedule's seed (weights, batch order, training subset) is ``--seed`` unless the config
+    sets it.
+    """
     from search.proxy import ProxySchedule
+
+    overrides = {"seed": seed, **overrides}
 
     known = {f.name for f in fields(ProxySchedule)}
     unknown = sorted(set(overrides) - known)
@@ -219,7 +225,7 @@ def run_search_command(
     else:
         from search.data import load_dataset
 
-        schedule = proxy_schedule(proxy_overrides)
+        schedule = proxy_schedule(proxy_overrides, seed)
         data = load_dataset(dataset, data_dir, seed=seed)
         in_channels, num_classes = data.in_channels, data.num_classes
         data_info = _describe_dataset(data, dataset, data_dir)
