@@ -104,6 +104,14 @@ def test_evaluate_is_deterministic_and_learns(data) -> None:  # type: ignore[no-
     assert first.images_per_second > 0 and first.train_seconds > 0
 
 
+def test_adamw_with_flips_learns_too(data) -> None:  # type: ignore[no-untyped-def]
+    schedule = ProxySchedule(
+        epochs=4, train_subset=384, batch_size=32, lr=0.01, optimizer="adamw", hflip=True
+    )
+    result = ProxyEvaluator(dataset=data, schedule=schedule).evaluate(tiny_arch())
+    assert result.accuracy >= 0.6
+
+
 def test_resolution_changes_what_is_trained(data) -> None:  # type: ignore[no-untyped-def]
     evaluator = ProxyEvaluator(dataset=data, schedule=FAST)
     low = evaluator.evaluate(tiny_arch(resolution=128))
