@@ -1,0 +1,109 @@
+"""Write a self-contained profiling bundle: layer models, shared weights, manifest and runner.
+
+The folder needs only python3, numpy and onnxruntime on the target device: ``python3 run.py``
+writes a table JSON (schema version 1) that ``hwnas latency import`` accepts.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from latency import bundle_runner as runner
+from latency.onnx_graphs import (
+    WEIGHTS_FILE,
+    call_model,
+    input_shape,
+    layer_model,
+    output_shape,
+    reorder_model,
+    shared_weights,
+    weight_count,
+)
+from latency.profile import reorder_sides
+from latency.signature import Signature
+from latency.table import write_json_atomic
+
+README = """hwnas latency bundle
+====================
+
+Measures {count} layer signatures with onnxruntime on the device you run it on.
+
+    python3 -m pip install numpy onnxruntime     # if not installed
+    python3 run.py --threads 1                   # writes table-1t.json (resumes if interrupted)
+
+Copy the table back and add it to hwnas with:  hwnas latency import table-1t.json
+"""
+
+
+def write_bundle(
+    signatures: list[Signature],
+    out: str | Path,
+    *,
+    space: dict[str, Any] | None = None,
+    timing: dict[str, Any] | None = None,
+) -> Path:
+    """Write the bundle for ``signatures`` into the folder ``out`` (created; must be empty)."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"bundle folder {str(out)!r} is not empty: choose a new --out")
+    if not signatures:
+        raise ValueError("a bundle needs at least one layer signature")
+    (out / "layers").mkdir(parents=True, exist_ok=True)
+    (out / "probes").mkdir(exist_ok=True)
+    pool = shared_weights(max(weight_count(s) for s in signatures) + 4096)
+    # External data resolves relative to the model file, so the weights sit beside the models.
+    pool.tofile(out / "layers" / WEIGHTS_FILE)
+
+    def save(model: Any, relative: str) -> str:
+        (out / relative).write_bytes(model.SerializeToString())
+        return relative
+
+    layers = []
+    probes: dict[str, tuple[int, ...]] = {}
+    for signature in sorted(set(signatures)):
+        before, after = reorder_sides(signature)
+        for shape in (before, after):
+            if shape is not None:
+                probes[runner.shape_key(shape)] = shape
+        layers.append(
+            {
+                "key": signature.key,
+                "file": save(
+                    layer_model(signature, pool, external=True), f"layers/{signature.key}.onnx"
+                ),
+                "input_shape": list(input_shape(signature)),
+                "output_shape": list(output_shape(signature)),
+                "reorder_in": before is not None,
+                "reorder_out": after is not None,
+            }
+        )
+    manifest = {
+        "schema_version": runner.SCHEMA_VERSION,
+        "space": space,
+        "activation": signatures[0].activation,
+        "dtype": signatures[0].dtype,
+        "protocol": dict(timing or runner.DEFAULTS),
+        "call_model": save(call_model(), "probes/call.onnx"),
+        "reorder_check_model": save(
+            reorder_check_model_external(pool), "layers/reorder_check.onnx"
+        ),
+        "reorder_probes": [
+            {"shape": list(shape), "file": save(reorder_model(shape), f"probes/reorder_{key}.onnx")}
+            for key, shape in sorted(probes.items())
+        ],
+        "layers": layers,
+    }
+    write_json_atomic(out / "manifest.json", manifest)
+    runner_source = resources.files("latency").joinpath("bundle_runner.py")
+    with resources.as_file(runner_source) as source:
+        shutil.copyfile(source, out / "run.py")
+    (out / "README.txt").write_text(README.format(count=len(layers)))
+    return out
+
+
+def reorder_check_model_external(pool: Any) -> Any:
+    """`latency.onnx_graphs.reorder_check_model` reading its weights from ``weights.bin``."""
+    return layer_model(Signature("pointwise", 8, 8, 64, 64, 1, 1), pool, external=True)

@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""Measure an hwnas latency bundle on this device; needs only python3, numpy and onnxruntime.
+
+Usage (inside a folder written by ``hwnas latency bundle``)::
+
+    python3 run.py [--threads N] [--out table.json] [--name NAME]
+
+It times every layer model of ``manifest.json`` with onnxruntime and writes a latency table (JSON,
+schema version 1) that ``hwnas latency import`` accepts. Re-running resumes: entries already in the
+output file are kept, and the file is rewritten atomically every few seconds.
+
+This module is also the timing protocol of the local profiler (`latency.profile` imports it), so a
+table measured on a board and one measured here follow the same procedure:
+
+* sessions: ``intra_op_num_threads=N``, ``inter_op_num_threads=1``, sequential execution, all graph
+  optimizations, CPU execution provider; input and output bound once (I/O binding) so that the timed
+  call does no Python-side copies;
+* per entry: warm-up runs, then timed runs (``time.perf_counter``) until both a minimum run count
+  and a time budget are reached (or a maximum run count), median reported;
+* per-call overhead: the fixed cost of one ``run`` call is timed on a one-element model and
+  subtracted from every entry, then added once per network (``network_overhead_ms``);
+* layout reorders: where onnxruntime converts convolutions to a blocked channel layout (NCHWc on
+  x86), a single-layer model pays a reorder into and out of that layout that a whole network pays
+  only at its ends. The reorder pair is timed per tensor shape and half of it is subtracted per
+  side of each layer, so each intermediate tensor of a network is discounted exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+PROTOCOL_NAME = "hwnas-ort-v1"
+DEFAULTS: dict[str, Any] = {
+    "warmup": 3,
+    "min_runs": 7,
+    "max_runs": 300,
+    "budget_s": 0.15,
+}
+INPUT_NAME = "x"
+OUTPUT_NAME = "y"
+
+
+# -- device ------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (x86 'model name', ARM 'Model'/'Hardware')."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    for field in ("model name", "Model", "Hardware", "cpu model", "Processor"):
+        match = re.search(rf"^{field}\s*:\s*(.+)$", text, re.MULTILINE)
+        if match and match.group(1).strip():
+            return " ".join(match.group(1).split())
+    return platform.processor() or platform.machine() or "unknown cpu"
+
+
+def slug(text: str) -> str:
+    """Lower-case dash-separated form of ``text`` for device names, e.g. 'intel-xeon-processor'."""
+    text = re.sub(r"\((r|tm|c)\)", "", text.lower())
+    text = re.sub(r"\b(cpu|processor|@.*)$", "", text)
+    return "-".join(re.findall(r"[a-z0-9.]+", text))[:48].strip("-.") or "cpu"
+
+
+def describe_device(threads: int, name: str | None = None, prefix: str = "local") -> dict[str, Any]:
+    """What the table was measured on: CPU, architecture, OS, runtime, threads, provider."""
+    import onnxruntime as ort
+
+    cpu = cpu_model()
+    return {
+        "name": name or f"{prefix}-{slug(cpu)}-{threads}t",
+        "cpu": cpu,
+        "arch": platform.machine(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "runtime": f"onnxruntime {ort.__version__}",
+        "threads": threads,
+        "execution_provider": "CPUExecutionProvider",
+        "logical_cpus": os.cpu_count(),
+    }
+
+
+# -- sessions and timing -----------------------------------------------------------------------
+
+
+def open_session(model: bytes | str | Path, threads: int) -> Any:
+    """An onnxruntime CPU session under the protocol's settings (``model``: bytes or a path)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def time_session(
+    session: Any,
+    shape: tuple[int, ...] | list[int],
+    *,
+    warmup: int = DEFAULTS["warmup"],
+    min_runs: int = DEFAULTS["min_runs"],
+    max_runs: int = DEFAULTS["max_runs"],
+    budget_s: float = DEFAULTS["budget_s"],
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:
+    """Median/mean/std (ms) and run count of ``session`` on one random input of ``shape``."""
+    import onnxruntime as ort
+
+    data = np.random.default_rng(0).uniform(-1.0, 1.0, size=tuple(shape)).astype(np.float32)
+    value = ort.OrtValue.ortvalue_from_numpy(data)
+    binding = session.io_binding()
+    binding.bind_ortvalue_input(INPUT_NAME, value)
+    binding.bind_output(OUTPUT_NAME, "cpu")
+    for _ in range(warmup):
+        session.run_with_iobinding(binding)
+    times: list[float] = []
+    start = clock()
+    while len(times) < max_runs and (len(times) < min_runs or clock() - start < budget_s):
+        before = clock()
+        session.run_with_iobinding(binding)
+        times.append((clock() - before) * 1e3)
+    return summarize(times)
+
+
+def summarize(times_ms: list[float]) -> dict[str, Any]:
+    """The entry fields of a list of run times (ms)."""
+    return {
+        "median_ms": float(statistics.median(times_ms)),
+        "mean_ms": float(statistics.fmean(times_ms)),
+        "std_ms": float(statistics.pstdev(times_ms)) if len(times_ms) > 1 else 0.0,
+        "runs": len(times_ms),
+    }
+
+
+def uses_layout_reorders(model: bytes | str | Path, threads: int) -> bool:
+    """Whether onnxruntime inserts layout reorders (NCHWc) around a convolution of ``model``."""
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        optimized = Path(tmp) / "optimized.onnx"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.optimized_model_filepath = str(optimized)
+        options.log_severity_level = 3
+        source = model if isinstance(model, bytes) else str(model)
+        ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        return b"ReorderInput" in optimized.read_bytes()
+
+
+def shape_key(shape: tuple[int, ...] | list[int]) -> str:
+    """Key of a tensor shape in the protocol's reorder table, e.g. '1x32x56x56'."""
+    return "x".join(str(int(d)) for d in shape)
+
+
+def corrected_entry(
+    raw: dict[str, Any],
+    call_ms: float,
+    reorder_in_ms: float = 0.0,
+    reorder_out_ms: float = 0.0,
+    floor_fraction: float = 0.05,
+) -> dict[str, Any]:
+    """A layer entry with the per-call overhead and half of each reorder pair removed.
+
+    The correction shifts median and mean alike; the result is floored at ``floor_fraction`` of
+    the raw median, because a layer never costs nothing and noise can exceed a tiny layer's time.
+    """
+    shift = call_ms + 0.5 * reorder_in_ms + 0.5 * reorder_out_ms
+    floor = floor_fraction * raw["median_ms"]
+    return {
+        "median_ms": max(raw["median_ms"] - shift, floor),
+        "mean_ms": max(raw["mean_ms"] - shift, floor),
+        "std_ms": raw["std_ms"],
+        "runs": raw["runs"],
+        "source": "measured",
+    }
+
+
+def protocol_description(timing: dict[str, Any], measured_by: str) -> dict[str, Any]:
+    """The table's ``protocol`` block (without the measured overheads)."""
+    return {
+        "name": PROTOCOL_NAME,
+        **{k: timing[k] for k in ("warmup", "min_runs", "max_runs", "budget_s") if k in timing},
+        "statistic": "median",
+        "timer": "time.perf_counter",
+        "io_binding": True,
+        "graph_optimization": "ORT_ENABLE_ALL",
+        "execution_mode": "sequential",
+        "inter_op_threads": 1,
+        "overhead": "per-call cost timed on a one-element model, subtracted from every entry and "
+        "added once per network; where onnxruntime reorders to a blocked layout, half the "
+        "reorder pair of each layer's input and output tensor is subtracted",
+        "measured_by": measured_by,
+    }
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON via a temporary file in the same directory and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=1)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- the bundle --------------------------------------------------------------------------------
+
+
+def _load_partial(out: Path) -> dict[str, Any] | None:
+    if not out.exists():
+        return None
+    try:
+        data = json.loads(out.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        return None
+    return data
+
+
+def run_bundle(
+    folder: Path,
+    out: Path,
+    threads: int,
+    name: str | None = None,
+    log: Callable[[str], None] | None = None,
+    save_every_s: float = 5.0,
+) -> dict[str, Any]:
+    """Measure every model of the bundle in ``folder`` and write the table to ``out``."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    settings = {**DEFAULTS, **manifest.get("protocol", {})}
+    timing = {k: settings[k] for k in ("warmup", "min_runs", "max_runs", "budget_s")}
+    partial = _load_partial(out)
+    same = partial is not None and partial.get("device", {}).get("threads") == threads
+    raw: dict[str, Any] = dict(partial.get("raw", {})) if partial and same else {}
+    protocol_state: dict[str, Any] = dict(partial["protocol"]) if partial and same else {}
+    device = describe_device(threads, name=name, prefix=platform.machine() or "device")
+
+    if "call_overhead_ms" not in protocol_state:
+        call = time_session(
+            open_session(folder / manifest["call_model"], threads), [1, 1, 1, 1], **timing
+        )
+        protocol_state["call_overhead_ms"] = call["median_ms"]
+    if "layout_reorders" not in protocol_state:
+        protocol_state["layout_reorders"] = uses_layout_reorders(
+            folder / manifest["reorder_check_model"], threads
+        )
+    reorders: dict[str, float] = dict(protocol_state.get("reorder_ms", {}))
+    if protocol_state["layout_reorders"]:
+        for item in manifest["reorder_probes"]:
+            key = shape_key(item["shape"])
+            if key not in reorders:
+                probe = open_session(folder / item["file"], threads)
+                reorders[key] = time_session(probe, item["shape"], **timing)["median_ms"]
+    protocol_state["reorder_ms"] = reorders
+
+    layers = manifest["layers"]
+    last_save = time.monotonic()
+    start = time.monotonic()
+
+    def document() -> dict[str, Any]:
+        call_ms = protocol_state["call_overhead_ms"]
+        entries = {}
+        for item in layers:
+            if item["key"] in raw:
+                entries[item["key"]] = corrected_entry(
+                    raw[item["key"]],
+                    call_ms,
+                    reorders.get(shape_key(item["input_shape"]), 0.0) if item["reorder_in"] else 0,
+                    reorders.get(shape_key(item["output_shape"]), 0.0)
+                    if item["reorder_out"]
+                    else 0,
+                )
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "device": device,
+            "protocol": {**protocol_description(timing, "bundle runner"), **protocol_state},
+            "activation": manifest.get("activation", "relu"),
+            "dtype": manifest.get("dtype", "fp32"),
+            "network_overhead_ms": protocol_state["call_overhead_ms"],
+            "provenance": {"source": "hwnas latency bundle", "space": manifest.get("space")},
+            "cost_model": None,
+            "report": None,
+            "entries": entries,
+            "raw": raw,
+        }
+
+    try:
+        for index, item in enumerate(layers, start=1):
+            if item["key"] in raw:
+                continue
+            session = open_session(folder / item["file"], threads)
+            raw[item["key"]] = time_session(session, item["input_shape"], **timing)
+            if time.monotonic() - last_save > save_every_s:
+                write_json_atomic(out, document())
+                last_save = time.monotonic()
+            if log is not None:
+                elapsed = time.monotonic() - start
+                log(
+                    f"[{index}/{len(layers)}] {item['key']} {raw[item['key']]['median_ms']:.3f} ms"
+                    f" (elapsed {elapsed:.0f} s)"
+                )
+    finally:
+        write_json_atomic(out, document())
+    return document()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point of the bundle."""
+    parser = argparse.ArgumentParser(description="Measure an hwnas latency bundle on this device.")
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="table file (default table-<N>t.json)"
+    )
+    parser.add_argument("--name", default=None, help="device name recorded in the table")
+    parser.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        print(f"run.py: error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
+        return 2
+    folder = Path(__file__).resolve().parent
+    out = args.out or folder / f"table-{args.threads}t.json"
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    table = run_bundle(folder, out, args.threads, args.name, None if args.quiet else log)
+    print(f"wrote {out}: {len(table['entries'])} entries for {table['device']['name']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

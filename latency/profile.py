@@ -1,0 +1,196 @@
+"""Build latency tables on this machine: time each layer signature's ONNX model with onnxruntime.
+
+The timing protocol (session settings, warm-ups, adaptive run counts, overhead correction) is the
+one of `latency.bundle_runner`, shared with the bundle that measures other devices. Builds are
+incremental: entries already in the output file are kept, and the file is saved atomically every
+few seconds and on interrupt, so a kill loses at most the entries of the last few seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from latency import bundle_runner as runner
+from latency.signature import Signature
+from latency.table import Entry, LatencyTable
+from space import Arch
+
+Progress = Callable[[int, int], None]
+
+
+class Measurer(Protocol):
+    """Times the pieces a table is made of; injected so tests can fake the clock and device."""
+
+    def call_overhead(self) -> dict[str, Any]:
+        """Timing of one run call on a one-element model."""
+        ...
+
+    def layout_reorders(self) -> bool:
+        """Whether the runtime reorders convolutions into a blocked layout."""
+        ...
+
+    def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        """Timing of the reorder pair (into the blocked layout and back) of a tensor shape."""
+        ...
+
+    def layer(self, signature: Signature) -> dict[str, Any]:
+        """Raw timing of one layer's model (overheads included)."""
+        ...
+
+
+@dataclass
+class OrtMeasurer:
+    """Measures with onnxruntime on this machine under the bundle runner's protocol."""
+
+    threads: int = 1
+    timing: dict[str, Any] = field(default_factory=lambda: dict(runner.DEFAULTS))
+
+    def call_overhead(self) -> dict[str, Any]:
+        """Timing of one run call on a one-element model."""
+        from latency.onnx_graphs import call_model
+
+        session = runner.open_session(call_model().SerializeToString(), self.threads)
+        return runner.time_session(session, (1, 1, 1, 1), **self.timing)
+
+    def layout_reorders(self) -> bool:
+        """Whether onnxruntime converts a pointwise conv to a blocked layout here."""
+        from latency.onnx_graphs import reorder_check_model
+
+        return runner.uses_layout_reorders(reorder_check_model().SerializeToString(), self.threads)
+
+    def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        """Timing of a NCHW -> NCHWc -> NCHW model of ``shape``."""
+        from latency.onnx_graphs import reorder_model
+
+        session = runner.open_session(reorder_model(shape).SerializeToString(), self.threads)
+        return runner.time_session(session, shape, **self.timing)
+
+    def layer(self, signature: Signature) -> dict[str, Any]:
+        """Raw timing of the layer's ONNX model."""
+        from latency.onnx_graphs import input_shape, layer_model
+
+        session = runner.open_session(layer_model(signature).SerializeToString(), self.threads)
+        return runner.time_session(session, input_shape(signature), **self.timing)
+
+    def network(
+        self, arch: Arch, activation: str = "relu", budget_s: float = 1.0
+    ) -> dict[str, Any]:
+        """Timing of the whole network as one ONNX graph (same builders, same protocol)."""
+        from latency.onnx_graphs import network_model
+
+        session = runner.open_session(
+            network_model(arch, activation).SerializeToString(), self.threads
+        )
+        timing = {
+            **self.timing,
+            "budget_s": budget_s,
+            "max_runs": max(self.timing["max_runs"], 1000),
+        }
+        return runner.time_session(
+            session, (1, arch.in_channels, arch.resolution, arch.resolution), **timing
+        )
+
+
+def reorder_sides(signature: Signature) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+    """The tensor shapes a single-layer model reorders that a network would not (input, output).
+
+    The stem reads the network's NCHW input directly and the head ends in a pooled vector, so the
+    stem has no input side and the head no output side.
+    """
+    from latency.onnx_graphs import input_shape, output_shape
+
+    return (
+        None if signature.op == "stem" else input_shape(signature),
+        None if signature.op == "head" else output_shape(signature),
+    )
+
+
+def build_table(
+    signatures: list[Signature],
+    out: str | Path,
+    *,
+    threads: int = 1,
+    device: dict[str, Any] | None = None,
+    measurer: Measurer | None = None,
+    progress: Progress | None = None,
+    save_every_s: float = 5.0,
+    clock: Callable[[], float] = time.monotonic,
+    provenance: dict[str, Any] | None = None,
+) -> LatencyTable:
+    """Measure every signature not yet in the table at ``out`` and save it (incrementally).
+
+    An existing file at ``out`` must be a valid table with the same thread count; its entries are
+    reused. The file is rewritten atomically every ``save_every_s`` seconds and when the build
+    ends, also on an exception or interrupt.
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    out = Path(out)
+    measurer = measurer or OrtMeasurer(threads)
+    activation = signatures[0].activation if signatures else "relu"
+    dtype = signatures[0].dtype if signatures else "fp32"
+    if out.exists():
+        table = LatencyTable.load(out)
+        had = table.device.get("threads")
+        if had != threads:
+            raise ValueError(
+                f"table {str(out)!r} was measured at {had} threads, not {threads}: "
+                "use another --out or the same --threads"
+            )
+    else:
+        table = LatencyTable(
+            device=device or runner.describe_device(threads),
+            protocol={},
+            activation=activation,
+            dtype=dtype,
+            provenance=provenance or {"source": "hwnas latency build"},
+        )
+    for signature in signatures:
+        if (signature.activation, signature.dtype) != (table.activation, table.dtype):
+            raise ValueError(
+                f"signature {signature.key} does not match the table's activation/dtype "
+                f"({table.activation}, {table.dtype})"
+            )
+    protocol = table.protocol
+    if "call_overhead_ms" not in protocol:
+        timing = getattr(measurer, "timing", runner.DEFAULTS)
+        protocol.update(runner.protocol_description(timing, "hwnas latency build"))
+        protocol["call_overhead_ms"] = measurer.call_overhead()["median_ms"]
+        protocol["layout_reorders"] = bool(measurer.layout_reorders())
+        protocol.setdefault("reorder_ms", {})
+    table.network_overhead_ms = float(protocol["call_overhead_ms"])
+    reorders: dict[str, float] = protocol.setdefault("reorder_ms", {})
+
+    todo = [s for s in dict.fromkeys(signatures) if s.key not in table.entries]
+    total = len(set(signatures))
+    done = total - len(todo)
+    if progress is not None:
+        progress(done, total)
+    last_save = clock()
+    try:
+        for signature in todo:
+            shifts = []
+            for shape in reorder_sides(signature):
+                if shape is None or not protocol["layout_reorders"]:
+                    shifts.append(0.0)
+                    continue
+                key = runner.shape_key(shape)
+                if key not in reorders:
+                    reorders[key] = measurer.reorder(shape)["median_ms"]
+                shifts.append(reorders[key])
+            raw = measurer.layer(signature)
+            entry = runner.corrected_entry(raw, protocol["call_overhead_ms"], *shifts)
+            table.entries[signature.key] = Entry(**entry)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+            if clock() - last_save >= save_every_s:
+                table.save(out)
+                last_save = clock()
+    finally:
+        table.save(out)
+    return table
