@@ -234,9 +234,11 @@ def run_search_command(
     # -- latency table ------------------------------------------------------------------------
     with console.status("latency table…") as status:
 
-        def table_progress(*args: Any, **kwargs: Any) -> None:
-            text = " ".join(str(a) for a in args) or " ".join(f"{k}={v}" for k, v in kwargs.items())
-            status.update(f"latency table: {text}")
+        def table_progress(done: int, total: int) -> None:
+            status.update(
+                f"latency table of this machine: measured {done}/{total} layer signatures "
+                "(first use only)"
+            )
 
         latency_table, table_path = _resolve_table(device, table, space, table_progress)
     device_name = latency_table.device_name
