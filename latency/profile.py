@@ -180,7 +180,9 @@ def build_table(
                     continue
                 key = runner.shape_key(shape)
                 if key not in reorders:
-                    reorders[key] = measurer.reorder(shape)["median_ms"]
+                    reorders[key] = runner.reorder_cost(
+                        measurer.reorder(shape)["median_ms"], protocol["call_overhead_ms"]
+                    )
                 shifts.append(reorders[key])
             raw = measurer.layer(signature)
             entry = runner.corrected_entry(raw, protocol["call_overhead_ms"], *shifts)

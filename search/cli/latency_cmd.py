@@ -36,6 +36,7 @@ def _space(config: Path | None, channels: int | None, classes: int | None) -> An
 @contextmanager
 def _progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar with ETA, fed through the library's ``progress(done, total)``."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -45,6 +46,7 @@ def _progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         TimeRemainingColumn,
     )
 
+    # On stderr, so that --json output on stdout stays parseable.
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -52,6 +54,7 @@ def _progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         transient=False,
     ) as bar:
         task = bar.add_task(description, total=None)

@@ -1,0 +1,60 @@
+"""A fake measurer for table builds (a device with a per-call cost and layout reorders)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from latency.signature import Signature
+
+
+def true_ms(signature: Signature) -> float:
+    """A fake layer cost: 1 ns per multiply-add plus 2 us."""
+    return signature.macs * 1e-6 + 0.002
+
+
+class FakeMeasurer:
+    """Raw timings as a device with a per-call cost and layout reorders would give them."""
+
+    timing: ClassVar[dict[str, Any]] = {"warmup": 0, "min_runs": 1, "max_runs": 1, "budget_s": 0.0}
+    call_ms = 0.01
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.layers: list[str] = []
+        self.reorders: list[tuple[int, ...]] = []
+        self.fail_after = fail_after
+
+    @staticmethod
+    def pair_ms(shape: tuple[int, ...]) -> float:
+        """Reorder pair cost of a tensor: 1 us per 1000 elements."""
+        count = 1
+        for d in shape:
+            count *= d
+        return count * 1e-6
+
+    def call_overhead(self) -> dict[str, Any]:
+        return _timing(self.call_ms)
+
+    def layout_reorders(self) -> bool:
+        return True
+
+    def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        self.reorders.append(shape)
+        return _timing(self.call_ms + self.pair_ms(shape))
+
+    def layer(self, signature: Signature) -> dict[str, Any]:
+        from latency.profile import reorder_sides
+
+        if self.fail_after is not None and len(self.layers) >= self.fail_after:
+            raise KeyboardInterrupt
+        self.layers.append(signature.key)
+        # A single-layer model reorders its input into the blocked layout (30 % of the pair) and
+        # its output back (70 %); a network pays both once per intermediate tensor.
+        before, after = reorder_sides(signature)
+        total = true_ms(signature) + self.call_ms
+        total += 0.3 * self.pair_ms(before) if before is not None else 0.0
+        total += 0.7 * self.pair_ms(after) if after is not None else 0.0
+        return _timing(total)
+
+
+def _timing(ms: float) -> dict[str, Any]:
+    return {"median_ms": ms, "mean_ms": ms, "std_ms": 0.0, "runs": 1}

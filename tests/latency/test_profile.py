@@ -1,0 +1,137 @@
+"""Table builds: overhead correction, incremental resume after an interrupt, protocol record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from latency_fakes import FakeMeasurer, true_ms
+
+from latency import bundle_runner as runner
+from latency.enumerate import space_signatures
+from latency.profile import build_table
+from latency.signature import arch_signatures
+from latency.table import LatencyTable
+from space import SearchSpace
+
+
+class FakeClock:
+    """A clock that advances one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_corrected_entries_recover_the_layer_cost(tmp_path: Path, tiny_space: SearchSpace) -> None:
+    sigs = space_signatures(tiny_space)
+    table = build_table(sigs, tmp_path / "t.json", measurer=FakeMeasurer(), device={"name": "fake"})
+    assert table.network_overhead_ms == pytest.approx(FakeMeasurer.call_ms)
+    # A network costs its layers plus one call; the naive sum would add a call per layer and
+    # the reorders of every intermediate tensor.
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        arch = tiny_space.sample(rng)
+        expected = FakeMeasurer.call_ms + sum(true_ms(s) for s in arch_signatures(arch))
+        naive = sum(FakeMeasurer().layer(s)["median_ms"] for s in arch_signatures(arch))
+        assert table.predict(arch) == pytest.approx(expected, rel=1e-12)
+        assert naive > 1.2 * expected
+    assert table.protocol["layout_reorders"] is True
+    assert table.protocol["name"] == runner.PROTOCOL_NAME
+    assert "overhead" in table.protocol
+
+
+def test_corrected_entry_floor() -> None:
+    raw = {"median_ms": 0.010, "mean_ms": 0.011, "std_ms": 0.001, "runs": 9}
+    entry = runner.corrected_entry(raw, call_ms=0.02)
+    assert entry["median_ms"] == pytest.approx(0.0005)
+    assert entry["runs"] == 9 and entry["source"] == "measured"
+    assert runner.reorder_cost(0.005, 0.01) == 0.0
+
+
+def test_interrupted_build_keeps_entries_and_resumes(
+    tmp_path: Path, tiny_space: SearchSpace
+) -> None:
+    sigs = space_signatures(tiny_space)
+    out = tmp_path / "t.json"
+    first = FakeMeasurer(fail_after=10)
+    with pytest.raises(KeyboardInterrupt):
+        build_table(
+            sigs,
+            out,
+            measurer=first,
+            device={"name": "fake", "threads": 1},
+            clock=FakeClock(),
+            save_every_s=3.0,
+        )
+    saved = LatencyTable.load(out)
+    assert len(saved.entries) == 10
+    assert set(saved.entries) == set(first.layers)
+    second = FakeMeasurer()
+    progress: list[tuple[int, int]] = []
+    table = build_table(sigs, out, measurer=second, progress=lambda d, t: progress.append((d, t)))
+    assert len(second.layers) == len(sigs) - 10
+    assert not set(second.layers) & set(first.layers)
+    assert len(table.entries) == len(sigs)
+    assert progress[0] == (10, len(sigs)) and progress[-1] == (len(sigs), len(sigs))
+    # Reorder probes were not re-measured for shapes the first run had already timed.
+    assert not {runner.shape_key(s) for s in second.reorders} & {
+        runner.shape_key(s) for s in first.reorders
+    }
+
+
+def test_periodic_saves_during_a_build(tmp_path: Path, tiny_space: SearchSpace) -> None:
+    sigs = space_signatures(tiny_space)
+    out = tmp_path / "t.json"
+    sizes: list[int] = []
+
+    class Watching(FakeMeasurer):
+        def layer(self, signature):  # type: ignore[no-untyped-def]
+            if out.exists():
+                sizes.append(len(json.loads(out.read_text())["entries"]))
+            return super().layer(signature)
+
+    build_table(
+        sigs,
+        out,
+        measurer=Watching(),
+        device={"name": "f", "threads": 1},
+        clock=FakeClock(),
+        save_every_s=5.0,
+    )
+    assert sizes and max(sizes) >= len(sigs) - 6
+    assert LatencyTable.load(out).entries.keys() == {s.key for s in sigs}
+
+
+def test_thread_mismatch_and_corrupt_file_are_errors(
+    tmp_path: Path, tiny_space: SearchSpace
+) -> None:
+    sigs = space_signatures(tiny_space)[:3]
+    out = tmp_path / "t.json"
+    build_table(sigs, out, measurer=FakeMeasurer(), device={"name": "f", "threads": 1})
+    with pytest.raises(ValueError, match="measured at 1 threads, not 2"):
+        build_table(sigs, out, threads=2, measurer=FakeMeasurer())
+    out.write_text("{not json")
+    with pytest.raises(ValueError, match="corrupt"):
+        build_table(sigs, out, measurer=FakeMeasurer())
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        build_table(sigs, tmp_path / "u.json", threads=0, measurer=FakeMeasurer())
+
+
+@pytest.mark.onnx
+def test_real_measurement_of_a_few_layers(tmp_path: Path, tiny_space: SearchSpace) -> None:
+    from latency.profile import OrtMeasurer
+
+    sigs = space_signatures(tiny_space)[:4]
+    timing = {"warmup": 1, "min_runs": 3, "max_runs": 5, "budget_s": 0.001}
+    table = build_table(sigs, tmp_path / "t.json", measurer=OrtMeasurer(1, timing))
+    assert len(table.entries) == 4
+    assert all(0 < e.median_ms < 50 and e.runs >= 3 for e in table.entries.values())
+    assert table.device["threads"] == 1 and table.device["runtime"].startswith("onnxruntime")
+    assert table.device["name"].startswith("local-") and table.device["name"].endswith("-1t")
+    assert 0 < table.network_overhead_ms < 1
