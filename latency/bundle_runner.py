@@ -45,10 +45,10 @@ import numpy as np
 SCHEMA_VERSION = 1
 PROTOCOL_NAME = "hwnas-ort-v1"
 DEFAULTS: dict[str, Any] = {
-    "warmup": 3,
-    "min_runs": 7,
-    "max_runs": 300,
-    "budget_s": 0.15,
+    "warmup": 5,
+    "min_runs": 10,
+    "max_runs": 1000,
+    "budget_s": 0.3,
 }
 INPUT_NAME = "x"
 OUTPUT_NAME = "y"

@@ -158,3 +158,28 @@ def test_bad_options_are_one_line_errors(
         == 2
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_import_tflite_profile(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = Path(__file__).resolve().parents[2] / (
+        "latency/tables/data/proxylessnas_tflite_profile_log/proxyless_mobile_10_latency.txt"
+    )
+    if not log.is_file():
+        pytest.skip("the ARM helper's ProxylessNAS profile log is not in this checkout")
+    args = [
+        "latency",
+        "import",
+        str(log),
+        "--format",
+        "tflite-profile",
+        "--network",
+        "proxylessnas-mobile",
+        "--name",
+        "pixel-test",
+    ]
+    assert main(args) == 0
+    assert "pixel-test" in capsys.readouterr().out
+    table = LatencyTable.load(isolated_home / "tables" / "pixel-test.json")
+    assert table.device_name == "pixel-test" and len(table.entries) > 10
+    assert main(["latency", "import", str(log), "--arch", ARCH]) == 2
+    assert "--format tflite-profile only" in capsys.readouterr().err
