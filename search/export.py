@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -766,7 +766,7 @@ def export_arch(
     *,
     dataset: str = "fashion-mnist",
     data_dir: str | None = None,
-    table: Any | None = None,
+    table: Any | Callable[[Arch], Any] | None = None,
     epochs: float | None = None,
     force: bool = False,
     threads: int = 1,
@@ -776,8 +776,8 @@ def export_arch(
 ) -> ExportResult:
     """Export an arch string or MobileNetV1 baseline name without a run.
 
-    A baseline name is built for ``dataset``'s channels and classes; ``table`` (a latency model
-    with ``predict``, or None) gives the predicted latency.
+    A baseline name is built for ``dataset``'s channels and classes; ``table`` (a latency table,
+    or a function giving the table for the resolved arch, or None) gives the predicted latency.
     """
     check_out_dir(Path(out_dir), force=force)
     data = _load_data(dataset, data_dir, needed=bool(epochs) or _is_baseline(text), seed=seed)
@@ -791,16 +791,17 @@ def export_arch(
     table_info: dict[str, Any] | None = None
     device = None
     extra: dict[str, Any] = {}
-    if table is not None:
-        device = str(getattr(table, "device_name", None) or "the table's device")
+    resolved: Any = table(arch) if callable(table) and not hasattr(table, "predict") else table
+    if resolved is not None:
+        device = str(getattr(resolved, "device_name", None) or "the table's device")
         try:
-            predicted = float(table.predict(arch))
+            predicted = float(resolved.predict(arch))
         except ValueError as err:
             extra["prediction_error"] = str(err)
         table_info = {
-            "device": getattr(table, "device", None),
-            "provenance": getattr(table, "provenance", None),
-            "protocol": getattr(table, "protocol", None),
+            "device": getattr(resolved, "device", None),
+            "provenance": getattr(resolved, "provenance", None),
+            "protocol": getattr(resolved, "protocol", None),
         }
     info = ExportInfo(
         source=f"`hwnas export --arch {text}`",
@@ -830,3 +831,29 @@ def export_arch(
 
 def _is_baseline(text: str) -> bool:
     return text.strip().startswith("mobilenet")
+
+
+def local_table_for(arch: Arch, *, threads: int = 1) -> Any:
+    """This machine's latency table, with any layer of ``arch`` it lacks measured and added.
+
+    Measuring takes about a second per missing layer signature (run it under the CPU lock).
+    """
+    from latency.bundle_runner import describe_device
+    from latency.devices import local_device_name, local_table_path
+    from latency.profile import build_table
+    from latency.signature import arch_signatures
+    from latency.table import LatencyTable
+
+    path = local_table_path(threads)
+    signatures = arch_signatures(arch)
+    if path.exists():
+        table = LatencyTable.load(path)
+        if not table.missing(signatures):
+            return table
+    return build_table(
+        signatures,
+        path,
+        threads=threads,
+        device=describe_device(threads, name=local_device_name(threads)),
+        provenance={"source": "hwnas latency build (automatic, first use)"},
+    )

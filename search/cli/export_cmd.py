@@ -123,18 +123,16 @@ def export(
 
 
 def _table(device: str | None, table: Path | None) -> Any:
-    """The table for a run-less export: --table, --device, or this machine's (if it has one)."""
-    from latency.table import LatencyTable
+    """The table for a run-less export: --table, --device, or this machine's (extended)."""
+    from search.export import local_table_for
 
     if device is not None and table is not None:
         raise ValueError("give --device or --table, not both")
-    try:
-        from latency.devices import resolve_table
-    except ImportError:
-        if device is not None:
-            raise ValueError("no device tables in this install: give --table FILE") from None
-        return LatencyTable.load(table) if table is not None else None
-    return resolve_table(device, table, threads=1)
+    if device is None and table is None:
+        return local_table_for
+    from latency.devices import resolve_table
+
+    return resolve_table(device, table, threads=1)[0]
 
 
 def register(app: typer.Typer) -> None:

@@ -216,3 +216,21 @@ def test_wrong_input_shape_is_an_error(tmp_path: Path) -> None:
             info=ExportInfo(source="t"),
             inputs=torch.rand(2, 3, 32, 32),
         )
+
+
+def test_export_arch_prices_on_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from latency.devices import local_device_name, local_table_path
+    from latency.table import LatencyTable
+
+    monkeypatch.setenv("HWNAS_HOME", str(tmp_path / "home"))
+    out = tmp_path / "tiny"
+    argv = ["export", "--arch", TINY4.to_str(), "--dataset", "synthetic", "--out", str(out)]
+    assert main(argv) == 0
+    table = LatencyTable.load(local_table_path(1))  # measured the tiny arch's layers only
+    predicted = table.predict(TINY4)
+    assert f"predicted latency: {predicted:.3f} ms on {local_device_name(1)}" in (
+        capsys.readouterr().out
+    )
+    assert json.loads((out / "export.json").read_text())["predicted_ms"] == predicted
