@@ -167,7 +167,7 @@ def load_run_table(run: Run, table: str | Path | None = None) -> Any:
         except ImportError:
             pass
         else:
-            return resolve_table(device=device)
+            return resolve_table(device=device)[0]
     raise ValueError(
         f"cannot find the latency table of run {str(run.path)!r} "
         f"(tried {', '.join(tried) or 'no path recorded'}): pass it with --table FILE"
