@@ -249,9 +249,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads per training")
     parser.add_argument("--variant", action="append", default=[], help="NAME=key:value,…")
+    parser.add_argument(
+        "--base", default="", help="key:value,… overrides of ProxySchedule() for default/reference"
+    )
     args = parser.parse_args()
 
-    base = ProxySchedule()
+    base = ProxySchedule(**(parse_variant(f"base={args.base}")[1] if args.base else {}))
     variants = {
         DEFAULT_VARIANT: asdict(base),
         REFERENCE: asdict(base.longer(args.factor)),
@@ -286,6 +289,7 @@ def main() -> None:
         "cpu": platform.processor() or platform.machine(),
         "cores": os.cpu_count(),
         "command": "flock /tmp/hwnas-cpu.lock .venv/bin/python -m search.bench.proxy_fidelity "
+        + (f"--base {args.base} " if args.base else "")
         + " ".join(f"--variant {v}" for v in args.variant),
     }
     summary = summarise(archs, variants, read_runs(runs_path))
