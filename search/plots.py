@@ -151,15 +151,25 @@ def plot_trials_png(
             s=24,
             label=f"failed ({len(failed)})",
         )
-    for r in infeasible + failed:
-        if r.baseline is not None:
+    # Far-off infeasible trials would squeeze the interesting region into a corner: the x range
+    # stops a little past the slowest trained trial (or the target), and the rest is counted.
+    scored = [r.latency_ms for r in complete] + ([target_ms] if target_ms is not None else [])
+    every = [r.latency_ms for r in records]
+    if scored and every:
+        right = max(scored) * 1.6
+        beyond = [x for x in every if x > right]
+        if beyond:
+            left = min(every) - 0.05 * (right - min(every))
+            for axis in (ax, strip):
+                axis.set_xlim(max(0.0, left), right)
             strip.annotate(
-                _short_baseline(r.baseline),
-                (r.latency_ms, 1 if r in infeasible else 0),
-                textcoords="offset points",
-                xytext=(3, 3),
-                fontsize=6,
-                color=_BASELINE,
+                f"+{len(beyond)} beyond, up to {max(beyond):.3g} ms →",
+                xy=(1.0, 0.5),
+                xycoords="axes fraction",
+                ha="right",
+                va="center",
+                fontsize=7,
+                color="#d62728",
             )
     strip.set_ylim(-0.8, 1.8)
     strip.set_yticks([0, 1], ["failed", "infeasible"], fontsize=8)
@@ -169,7 +179,7 @@ def plot_trials_png(
         ax.text(
             target_ms,
             1.0,
-            f" target {target_ms:g} ms",
+            f" target {target_ms:.3g} ms",
             color="#d62728",
             fontsize=8,
             transform=ax.get_xaxis_transform(),
