@@ -12,8 +12,11 @@ feasible one). The samplers' ``constraints_func`` argument is deprecated in 5.0,
 used. An infeasible trial is told COMPLETE (TPE only learns from COMPLETE/PRUNED trials) with
 accuracy 0.0 as its placeholder value; its record says ``infeasible`` with no accuracy.
 
-Trial budget: ``n_trials`` counts every finished trial (complete, infeasible, failed) except those
-interrupted by a killed driver, which are failed on resume and proposed again.
+Trial budget: ``n_trials`` counts the trials that cost a worker's time: trained (complete) and
+failed ones. Infeasible candidates and repeats of an already scored architecture cost micro-
+seconds and are free, up to `free_cap` of them (then the search stops and says why: the target
+is too tight for the sampler to find feasible candidates). Trials a killed driver interrupted are
+failed on resume, proposed again, and do not count.
 
 Resume: the study (journal or RDB) is the source of truth. Before a trial is told, its whole record
 is stored as the user attribute ``record``; on resume every finished trial whose record is missing
@@ -333,8 +336,8 @@ class Progress:
 
     n_trials: int
     workers: int
-    done: int = 0
-    complete: int = 0
+    done: int = 0  # trials that cost budget: trained or failed
+    complete: int = 0  # repeats of a scored architecture included
     infeasible: int = 0
     failed: int = 0
     running: int = 0
@@ -343,8 +346,9 @@ class Progress:
     best_arch: str | None = None
     best_latency_ms: float | None = None
     started: float = field(default_factory=time.monotonic)
-    finished_here: int = 0  # trials finished by this process (for the ETA)
-    trained_seconds: list[float] = field(default_factory=list)
+    finished_here: int = 0  # budget trials finished by this process (for the ETA)
+    free: int = 0  # infeasible and repeated trials asked by this process
+    stopped: str | None = None
     last: str = ""
 
     @property
@@ -360,10 +364,11 @@ class Progress:
         return self.elapsed / self.finished_here * (self.n_trials - self.done)
 
     def count(self, record: TrialRecord, here: bool) -> None:
-        """Add one finished trial."""
-        self.done += 1
-        if here:
-            self.finished_here += 1
+        """Add one finished trial (``done`` counts only those that cost budget)."""
+        if costs_budget(record):
+            self.done += 1
+            if here:
+                self.finished_here += 1
         if record.state == "complete":
             self.complete += 1
             if record.accuracy is not None and (
@@ -486,16 +491,33 @@ def _record_from_attrs(
     )
 
 
+def is_repeat(record: TrialRecord) -> bool:
+    """Whether a complete record reused an earlier trial's score instead of training."""
+    return (record.worker or "").startswith("repeat of trial")
+
+
+def costs_budget(record: TrialRecord) -> bool:
+    """Whether a finished trial counts toward ``n_trials`` (trained or failed, not interrupted)."""
+    if record.state == "complete":
+        return not is_repeat(record)
+    return record.state == "failed" and record.reason != INTERRUPTED
+
+
+def free_cap(n_trials: int) -> int:
+    """How many free (infeasible or repeated) trials a search may ask before it gives up."""
+    return 20 * n_trials + 100
+
+
 def counted_trials(study: Any) -> list[Any]:
-    """Finished trials that count toward the budget (not the ones a killed driver interrupted)."""
+    """Finished trials that count toward the budget (see `costs_budget`)."""
     from optuna.trial import TrialState
 
-    return [
-        trial
-        for trial in study.get_trials(deepcopy=False)
-        if trial.state in (TrialState.COMPLETE, TrialState.FAIL)
-        and not trial.user_attrs.get("interrupted")
-    ]
+    counted = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
+        data = trial.user_attrs.get("record")
+        if data is not None and costs_budget(TrialRecord.from_dict(data)):
+            counted.append(trial)
+    return counted
 
 
 def run_search(
@@ -554,12 +576,19 @@ def run_search(
             on_progress(progress)
 
     report()
+    cap = free_cap(n_trials)
     while True:
         budget_left = n_trials - len(counted_trials(study)) - len(running)
         # Ask while a worker is free; infeasible and repeated candidates finish at once.
-        while budget_left > 0 and len(running) < pool.size:
+        while budget_left > 0 and len(running) < pool.size and progress.stopped is None:
+            if progress.free >= cap:
+                progress.stopped = (
+                    f"stopped after {progress.free} infeasible or repeated candidates (cap "
+                    f"{cap}): the target {target_ms:g} ms leaves too little of the space for "
+                    "the sampler"
+                )
+                break
             candidate = _ask(study, space, latency, target_ms)
-            budget_left -= 1
             arch_str = candidate.arch.to_str()
             base = _base_record(candidate)
             if candidate.latency_ms > target_ms:
@@ -568,6 +597,7 @@ def run_search(
                 finish(
                     candidate, record, values_for(0.0, candidate.latency_ms), TrialState.COMPLETE
                 )
+                progress.free += 1
             elif arch_str in by_arch:
                 # The proxy is seeded, so the same network scores the same: do not train it twice.
                 first, accuracy = by_arch[arch_str]
@@ -585,9 +615,11 @@ def run_search(
                     values_for(accuracy, candidate.latency_ms),
                     TrialState.COMPLETE,
                 )
+                progress.free += 1
             else:
                 running[candidate.trial.number] = candidate
                 pool.submit(candidate.trial.number, candidate.arch)
+                budget_left -= 1
             report()
         if not running:
             break

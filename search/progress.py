@@ -25,8 +25,8 @@ def status_line(p: Progress) -> str:
         else "best -"
     )
     return (
-        f"trials {p.done}/{p.n_trials} done ({p.complete} complete, {p.infeasible} infeasible, "
-        f"{p.failed} failed), {p.running} running | {best} | "
+        f"trials {p.done}/{p.n_trials} trained or failed ({p.complete} complete, {p.failed} "
+        f"failed), {p.running} running, {p.infeasible} infeasible (not trained) | {best} | "
         f"elapsed {_clock(p.elapsed)} ETA {_clock(p.eta)}"
     )
 

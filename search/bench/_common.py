@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from search.driver import costs_budget
 from search.records import read_records, read_run_info
 
 HWNAS = str(Path(sys.executable).with_name("hwnas"))
@@ -37,8 +38,19 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
     starts = [datetime.fromisoformat(r.started) for r in trained if r.started]
     ends = [datetime.fromisoformat(r.finished) for r in trained if r.finished]
     phase = (max(ends) - min(starts)).total_seconds() if trained else 0.0
+    started = datetime.fromisoformat(info["sessions"][0]["started"])
+    budget = [r for r in records if costs_budget(r) and r.finished]
+    budget.sort(key=lambda r: r.finished or "")
+    to_n = {
+        str(n): round(
+            (datetime.fromisoformat(budget[n - 1].finished or "") - started).total_seconds(), 1
+        )
+        for n in (10, 30, 50, 100, 150, 200)
+        if len(budget) >= n
+    }
     return {
         "run_dir": str(run_dir),
+        "wall_s_to_n_trained_from_start": to_n,
         "trials": len(records),
         "complete": sum(r.state == "complete" for r in records),
         "trained": len(trained),

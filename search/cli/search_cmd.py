@@ -43,7 +43,7 @@ def search(
     ] = None,
     table: Annotated[Path | None, typer.Option("--table", help="A latency table file.")] = None,
     trials: Annotated[
-        int, typer.Option("--trials", help="Trials to finish (infeasible ones included).")
+        int, typer.Option("--trials", help="Trials to train (infeasible candidates are free).")
     ] = DEFAULT_TRIALS,
     workers: Annotated[int, typer.Option("--workers", help="Ray workers (actors).")] = (
         DEFAULT_WORKERS
@@ -371,9 +371,11 @@ def run_search_command(
         if p.best_accuracy is not None
         else "no feasible trial completed"
     )
+    if p.stopped:
+        console.print(p.stopped)
     console.print(
-        f"done: {p.done} trials ({p.complete} complete, {p.infeasible} infeasible, "
-        f"{p.failed} failed) in {p.elapsed / 60:.1f} min; {best}"
+        f"done: {p.done} trials trained or failed ({p.complete} complete, {p.failed} failed), "
+        f"{p.infeasible} infeasible, in {p.elapsed / 60:.1f} min; {best}"
     )
     console.print(f"records: {run_dir / 'trials.jsonl'}, {run_dir / 'trials.csv'}")
 

@@ -84,7 +84,10 @@ def test_baselines_first_fastest_first_and_infeasible_never_trained(tmp_path: Pa
     evaluator = RecordingEvaluator()
     result = search(tmp_path, evaluator, n_trials=24)
     records = read_records(tmp_path)
-    assert len(records) == 24 == len(result.records)
+    assert len(records) == len(result.records)
+    # The budget counts trained trials only: infeasible and repeated candidates are free.
+    assert sum(driver.costs_budget(r) for r in records) == 24 == result.progress.done
+    assert len(records) == 24 + result.progress.free
     n_base = len(BASELINES)
     assert n_base == 8
     head = records[:n_base]
@@ -131,14 +134,15 @@ def test_tell_triggers_sampler_after_trial_with_constraints(tmp_path: Path) -> N
     study = driver.open_study(storage=None, run_dir=tmp_path, mode="target", sampler=Spy(seed=0))
     driver.enqueue_baselines(study, SPACE, LATENCY)
     search(tmp_path, RecordingEvaluator(), n_trials=8, study=study)
-    assert len(seen) == 8 and all(set(c) == {"latency"} for c in seen)
+    assert len(seen) == len(read_records(tmp_path)) and all(set(c) == {"latency"} for c in seen)
+    assert any(c["latency"] > 0 for c in seen) and any(c["latency"] <= 0 for c in seen)
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(tmp_path: Path) -> None:
     evaluator = RecordingEvaluator(fail_width=16)  # stage 1 width 16: alpha 0.25 baselines
     search(tmp_path, evaluator, n_trials=14)
     records = read_records(tmp_path)
-    assert len(records) == 14
+    assert sum(driver.costs_budget(r) for r in records) == 14
     failed = [r for r in records if r.state == "failed"]
     assert failed and all(r.reason == "FloatingPointError: loss is nan at step 3" for r in failed)
     assert any(r.state == "complete" for r in records[failed[-1].number + 1 :] + records)
@@ -153,7 +157,7 @@ def test_nan_accuracy_is_a_failure(tmp_path: Path) -> None:
             return float("nan")
 
     search(tmp_path, NaN(), n_trials=8, target_ms=100.0)
-    assert {r.state for r in read_records(tmp_path)} == {"failed"}
+    assert [r.state for r in read_records(tmp_path)] == ["failed"] * 8
     assert read_records(tmp_path)[0].reason == "accuracy is nan"
 
 
@@ -173,11 +177,11 @@ def test_resume_continues_without_losing_or_repeating(tmp_path: Path) -> None:
     first = read_records(tmp_path)
     search(tmp_path, evaluator, n_trials=20)
     records = read_records(tmp_path)
-    assert len(records) == 20
-    assert records[:10] == first
-    assert [r.number for r in records] == list(range(20))
+    assert sum(driver.costs_budget(r) for r in records) == 20
+    assert records[: len(first)] == first
+    assert [r.number for r in records] == list(range(len(records)))
     lines = (tmp_path / "trials.jsonl").read_text().splitlines()
-    assert len(lines) == 20  # nothing written twice
+    assert len(lines) == len(records)  # nothing written twice
     assert len(evaluator.calls) == len(set(evaluator.calls))
 
 
@@ -206,8 +210,7 @@ def test_resume_fails_and_requeues_trials_left_running(tmp_path: Path) -> None:
     assert records[killed].macs == count_macs(arch)
     redo = [r for r in records.values() if r.number > killed and r.arch == arch.to_str()]
     assert len(redo) == 1 and redo[0].state in ("complete", "infeasible")
-    counted = [r for r in records.values() if r.reason != driver.INTERRUPTED]
-    assert len(counted) == 12
+    assert sum(driver.costs_budget(r) for r in records.values()) == 12
 
 
 def test_fastest_arch_is_the_minimum_choice() -> None:
@@ -229,3 +232,13 @@ def test_settings_mismatch_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"--target-ms 5, this command has 6"):
         driver.check_settings(tmp_path, {"target_ms": 6.0, "seed": 0, "mode": "target"})
     assert driver.check_settings(tmp_path / "new", {}) is None
+
+
+def test_a_target_too_tight_for_the_sampler_stops_the_search(tmp_path: Path) -> None:
+    floor = LATENCY.predict(fastest_arch(SPACE))
+    evaluator = RecordingEvaluator()
+    study = new_study(tmp_path, sampler="random")
+    result = search(tmp_path, evaluator, n_trials=2, target_ms=floor, study=study)
+    assert result.progress.stopped is not None and "cap 140" in result.progress.stopped
+    assert result.progress.free == driver.free_cap(2) == 140
+    assert all(r.state == "infeasible" for r in read_records(tmp_path)) and not evaluator.calls
