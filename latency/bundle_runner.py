@@ -205,6 +205,39 @@ def reorder_cost(probe_ms: float, call_ms: float) -> float:
     return max(probe_ms - call_ms, 0.0)
 
 
+def fit_calibration(
+    sums_ms: list[float], layer_counts: list[int], measured_ms: list[float]
+) -> dict[str, Any]:
+    """Fit ``measured ≈ overhead + scale * sum(entries) + per_layer * layers`` on whole networks.
+
+    Weighted least squares with weights 1/measured, so that it minimises relative errors and
+    small networks count as much as large ones.
+    """
+    if len(measured_ms) < 4:
+        raise ValueError(f"a calibration needs at least 4 networks, got {len(measured_ms)}")
+    y = np.asarray(measured_ms, dtype=float)
+    design = np.column_stack(
+        [np.ones_like(y), np.asarray(sums_ms, float), np.asarray(layer_counts, float)]
+    )
+    weights = 1.0 / y
+    coef, *_ = np.linalg.lstsq(design * weights[:, None], y * weights, rcond=None)
+    return {
+        "overhead_ms": float(coef[0]),
+        "scale": float(coef[1]),
+        "per_layer_ms": float(coef[2]),
+        "networks": len(y),
+        "fit": "weighted least squares (1/measured) of whole-network times on the sum of "
+        "entries and the layer count",
+    }
+
+
+def calibrated(median_ms: float, calibration: dict[str, Any] | None) -> float:
+    """An entry's time after a whole-network calibration (unchanged without one)."""
+    if not calibration:
+        return median_ms
+    return max(calibration["scale"] * median_ms + calibration["per_layer_ms"], 0.05 * median_ms)
+
+
 def protocol_description(timing: dict[str, Any], measured_by: str) -> dict[str, Any]:
     """The table's ``protocol`` block (without the measured overheads)."""
     return {

@@ -162,7 +162,10 @@ def build_table(
         protocol["call_overhead_ms"] = measurer.call_overhead()["median_ms"]
         protocol["layout_reorders"] = bool(measurer.layout_reorders())
         protocol.setdefault("reorder_ms", {})
-    table.network_overhead_ms = float(protocol["call_overhead_ms"])
+    calibration = protocol.get("calibration")
+    table.network_overhead_ms = float(
+        calibration["overhead_ms"] if calibration else protocol["call_overhead_ms"]
+    )
     reorders: dict[str, float] = protocol.setdefault("reorder_ms", {})
 
     todo = [s for s in dict.fromkeys(signatures) if s.key not in table.entries]
@@ -186,7 +189,7 @@ def build_table(
                 shifts.append(reorders[key])
             raw = measurer.layer(signature)
             entry = runner.corrected_entry(raw, protocol["call_overhead_ms"], *shifts)
-            table.entries[signature.key] = Entry(**entry)
+            table.entries[signature.key] = _apply(Entry(**entry), protocol.get("calibration"))
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -196,3 +199,41 @@ def build_table(
     finally:
         table.save(out)
     return table
+
+
+def _apply(entry: Entry, calibration: dict[str, Any] | None) -> Entry:
+    if not calibration:
+        return entry
+    return Entry(
+        median_ms=runner.calibrated(entry.median_ms, calibration),
+        mean_ms=runner.calibrated(entry.mean_ms, calibration),
+        std_ms=entry.std_ms * calibration["scale"],
+        runs=entry.runs,
+        source=entry.source,
+    )
+
+
+def calibrate_table(
+    table: LatencyTable, measured: list[tuple[Arch, float]], **context: Any
+) -> dict[str, Any]:
+    """Fit a whole-network calibration on ``measured`` (arch, ms) pairs and apply it in place.
+
+    Every entry becomes ``scale * entry + per_layer_ms`` and ``network_overhead_ms`` the fitted
+    overhead; the fit is stored in ``protocol['calibration']`` (with ``context``, e.g. the seed)
+    and applied to entries measured later. A table is calibrated once.
+    """
+    from latency.signature import arch_signatures
+
+    if table.protocol.get("calibration"):
+        raise ValueError(f"the table of device {table.device_name!r} is already calibrated")
+    sums, counts, times = [], [], []
+    for arch, ms in measured:
+        signatures = arch_signatures(arch, table.activation, table.dtype)
+        sums.append(sum(table.lookup(s) for s in signatures))
+        counts.append(len(signatures))
+        times.append(ms)
+    fit = {**runner.fit_calibration(sums, counts, times), **context}
+    table.entries = {key: _apply(entry, fit) for key, entry in table.entries.items()}
+    table.network_overhead_ms = fit["overhead_ms"]
+    table.protocol["calibration"] = fit
+    return fit

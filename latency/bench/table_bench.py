@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="reuse an existing local table")
     parser.add_argument("--both-tasks", action="store_true", help="also validate 3ch/1000")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--calibration-n", type=int, default=20)
     args = parser.parse_args(argv)
 
     space = SearchSpace.default()
@@ -134,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             f"rho {t.spearman_rho:.3f}; MAC baseline ±10 % {b.within_10:.0%}, "
             f"MAPE {b.mape:.2f} %, tau {b.kendall_tau:.3f}"
         )
+
+    # Networks of another seed, kept apart from the validation set: what a calibration fitted on
+    # whole networks would be fitted on (see the report in results/latency/README.md).
+    held = validate(table, fashion, n=args.calibration_n, seed=args.seed + 1000)
+    write_json_atomic(args.out / f"calibration_networks_{args.threads}t.json", held.to_dict())
 
     results["prediction"] = prediction_time(table, fashion)
     print(f"prediction: {results['prediction']['median_ms_per_arch'] * 1e3:.1f} us per arch")

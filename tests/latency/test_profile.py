@@ -135,3 +135,42 @@ def test_real_measurement_of_a_few_layers(tmp_path: Path, tiny_space: SearchSpac
     assert table.device["threads"] == 1 and table.device["runtime"].startswith("onnxruntime")
     assert table.device["name"].startswith("local-") and table.device["name"].endswith("-1t")
     assert 0 < table.network_overhead_ms < 1
+
+
+def test_calibration_fit_recovers_a_known_relation() -> None:
+    sums = [1.0, 2.0, 4.0, 8.0, 3.0]
+    layers = [20, 30, 25, 40, 22]
+    measured = [0.05 + 0.9 * s - 0.001 * n for s, n in zip(sums, layers, strict=True)]
+    fit = runner.fit_calibration(sums, layers, measured)
+    assert fit["overhead_ms"] == pytest.approx(0.05)
+    assert fit["scale"] == pytest.approx(0.9)
+    assert fit["per_layer_ms"] == pytest.approx(-0.001)
+    with pytest.raises(ValueError, match="at least 4 networks, got 2"):
+        runner.fit_calibration(sums[:2], layers[:2], measured[:2])
+
+
+def test_calibrated_table_predicts_the_fitted_relation_and_extends(
+    tmp_path: Path, tiny_space: SearchSpace
+) -> None:
+    from latency.profile import calibrate_table
+
+    sigs = space_signatures(tiny_space)
+    out = tmp_path / "t.json"
+    table = build_table(sigs[:20], out, measurer=FakeMeasurer(), device={"name": "f", "threads": 1})
+    rng = np.random.default_rng(0)
+    archs = [tiny_space.sample(rng) for _ in range(8)]
+    table = build_table(sigs, out, measurer=FakeMeasurer())
+    before = {a: table.predict(a) for a in archs}
+    measured = [(a, 0.8 * (before[a] - 0.01) + 0.02) for a in archs]
+    fit = calibrate_table(table, measured, seed=0)
+    assert fit["scale"] == pytest.approx(0.8) and fit["overhead_ms"] == pytest.approx(0.02)
+    for arch, ms in measured:
+        assert table.predict(arch) == pytest.approx(ms)
+    table.save(out)
+    with pytest.raises(ValueError, match="already calibrated"):
+        calibrate_table(table, measured)
+    # Entries measured after the calibration get the same transformation.
+    del table.entries[sigs[0].key]
+    table.save(out)
+    again = build_table(sigs, out, measurer=FakeMeasurer())
+    assert again.entries[sigs[0].key].median_ms == pytest.approx(0.8 * true_ms(sigs[0]), rel=1e-9)
