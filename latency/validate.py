@@ -11,7 +11,7 @@ import csv
 import math
 import platform
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +178,17 @@ def validate(
     )
 
 
+def rescore(report: ValidationReport, table: LatencyTable) -> ValidationReport:
+    """The same measured networks priced by another table (e.g. after a calibration)."""
+    rows = [replace(r, predicted_ms=table.predict(Arch.parse(r.arch))) for r in report.rows]
+    return replace(
+        report,
+        device=table.device_name,
+        rows=rows,
+        table=metrics([r.predicted_ms for r in rows], [r.measured_ms for r in rows]),
+    )
+
+
 def write_csv(report: ValidationReport, path: str | Path) -> Path:
     """One row per network: arch, MACs, measured, table and baseline predictions and errors."""
     path = Path(path)
@@ -258,3 +269,15 @@ def plot_scatter(report: ValidationReport, path: str | Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def report_from_dict(data: dict[str, Any]) -> ValidationReport:
+    """Rebuild a report from `ValidationReport.to_dict` output (e.g. a saved validation.json)."""
+    return ValidationReport(
+        **{
+            **data,
+            "rows": [Row(**row) for row in data["rows"]],
+            "table": Metrics(**data["table"]),
+            "baseline": Metrics(**data["baseline"]),
+        }
+    )
