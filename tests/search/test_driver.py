@@ -11,7 +11,7 @@ import pytest
 
 from search import driver
 from search.driver import LocalPool, fastest_arch, run_search
-from search.records import read_records
+from search.records import TrialRecord, read_records
 from space import Arch
 from space.layers import count_macs
 from space.search_space import SearchSpace
@@ -242,3 +242,25 @@ def test_a_target_too_tight_for_the_sampler_stops_the_search(tmp_path: Path) -> 
     assert result.progress.stopped is not None and "cap 140" in result.progress.stopped
     assert result.progress.free == driver.free_cap(2) == 140
     assert all(r.state == "infeasible" for r in read_records(tmp_path)) and not evaluator.calls
+
+
+def test_progress_line_and_trial_lines() -> None:
+    from search.progress import record_line, status_line
+
+    progress = driver.Progress(n_trials=10, workers=2)
+    base = dict(arch="a", latency_ms=1.5, macs=1, params=1)
+    progress.count(TrialRecord(number=0, state="complete", accuracy=0.8, **base), True)
+    progress.count(TrialRecord(number=1, state="infeasible", reason="slow", **base), True)
+    progress.count(TrialRecord(number=2, state="failed", reason="nan", **base), True)
+    line = status_line(progress)
+    assert line.startswith(
+        "trials 2/10 trained or failed (1 complete, 1 failed), 0 running, 1 infeasible (not "
+        "trained) | best 0.8000 @ 1.50 ms | elapsed 0:00:00 ETA 0:00:00"
+    )
+    record = TrialRecord(
+        number=3, state="complete", accuracy=0.9, baseline="mobilenet_v1_0.25_128",
+        train_seconds=12.3, worker="worker-1", **base,
+    )  # fmt: skip
+    assert record_line(record) == (
+        "[  3] mobilenet_v1_0.25_128    1.50 ms  accuracy 0.9000 in 12 s on worker-1"
+    )
