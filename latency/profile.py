@@ -237,3 +237,31 @@ def calibrate_table(
     table.network_overhead_ms = fit["overhead_ms"]
     table.protocol["calibration"] = fit
     return fit
+
+
+def calibrate_on_space(
+    table: LatencyTable,
+    space: Any,
+    *,
+    n: int = 20,
+    seed: int = 1000,
+    measure: Callable[[Arch], float] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Measure ``n`` sampled whole networks of ``space`` here and calibrate ``table`` on them."""
+    import numpy as np
+
+    if measure is None:
+        measurer = OrtMeasurer(int(table.device.get("threads", 1)))
+
+        def measure(arch: Arch) -> float:
+            return float(measurer.network(arch, table.activation)["median_ms"])
+
+    rng = np.random.default_rng(seed)
+    archs = [space.sample(rng) for _ in range(n)]
+    measured = []
+    for index, arch in enumerate(archs, start=1):
+        measured.append((arch, measure(arch)))
+        if progress is not None:
+            progress(index, n)
+    return calibrate_table(table, measured, seed=seed, space=space.to_dict())

@@ -114,6 +114,9 @@ def build(
     budget_s: Annotated[
         float | None, typer.Option("--budget-s", help="time budget per entry (s)")
     ] = None,
+    calibrate: Annotated[
+        int, typer.Option("--calibrate", help="calibrate on N measured whole networks (0: no)")
+    ] = 0,
 ) -> None:
     """Measure every layer signature of the space on this machine (incremental, resumable)."""
     import time
@@ -135,6 +138,16 @@ def build(
             measurer=OrtMeasurer(threads, timing),
             progress=progress,
             provenance={"source": "hwnas latency build", "space": space.to_dict()},
+        )
+    if calibrate and not table.protocol.get("calibration"):
+        from latency.profile import calibrate_on_space
+
+        with _progress_bar(f"calibrating on {calibrate} networks") as progress:
+            fit = calibrate_on_space(table, space, n=calibrate, progress=progress)
+        table.save(out)
+        typer.echo(
+            f"calibration: scale {fit['scale']:.3f}, per layer "
+            f"{fit['per_layer_ms'] * 1e3:+.1f} us, overhead {fit['overhead_ms']:.4f} ms"
         )
     typer.echo(
         f"wrote {out}: {len(table.entries)} entries for {table.device_name} "

@@ -183,3 +183,26 @@ def test_import_tflite_profile(isolated_home: Path, capsys: pytest.CaptureFixtur
     assert table.device_name == "pixel-test" and len(table.entries) > 10
     assert main(["latency", "import", str(log), "--arch", ARCH]) == 2
     assert "--format tflite-profile only" in capsys.readouterr().err
+
+
+def test_build_with_calibration(tmp_path: Path, tiny_config: Path) -> None:
+    out = tmp_path / "cal.json"
+    args = [
+        "latency",
+        "build",
+        "--out",
+        str(out),
+        "--config",
+        str(tiny_config),
+        *QUICK,
+        "--calibrate",
+        "4",
+    ]
+    assert main(args) == 0
+    table = LatencyTable.load(out)
+    fit = table.protocol["calibration"]
+    assert fit["networks"] == 4 and fit["seed"] == 1000
+    assert table.network_overhead_ms == pytest.approx(fit["overhead_ms"])
+    # Re-running does not calibrate twice.
+    assert main(args) == 0
+    assert LatencyTable.load(out).entries == table.entries
