@@ -252,6 +252,9 @@ def main() -> None:
     parser.add_argument(
         "--base", default="", help="key:value,… overrides of ProxySchedule() for default/reference"
     )
+    parser.add_argument(
+        "--summary-only", action="store_true", help="train nothing; summarise finished runs"
+    )
     args = parser.parse_args()
 
     base = ProxySchedule(**(parse_variant(f"base={args.base}")[1] if args.base else {}))
@@ -272,7 +275,9 @@ def main() -> None:
         for _, arch in archs
     ]
     clock = time.perf_counter()
-    for record in train_all(jobs, runs_path, args.workers, args.threads):
+    for record in (
+        [] if args.summary_only else train_all(jobs, runs_path, args.workers, args.threads)
+    ):
         accuracy = record["accuracy"]
         print(
             f"{time.perf_counter() - clock:7.0f}s  epochs {record['schedule']['epochs']:<5g} "
