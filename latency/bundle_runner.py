@@ -172,6 +172,82 @@ def uses_layout_reorders(model: bytes | str | Path, threads: int) -> bool:
         return b"ReorderInput" in optimized.read_bytes()
 
 
+def optimized_model(model: bytes | str | Path, threads: int, path: Path) -> Path:
+    """Let onnxruntime optimize ``model`` as for timing and save the result at ``path``."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.optimized_model_filepath = str(path)
+    options.log_severity_level = 3
+    source = model if isinstance(model, bytes) else str(model)
+    ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    return path
+
+
+def onnx_available() -> bool:
+    """Whether the optional ``onnx`` package (needed to strip reorders) is importable."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def strip_reorders(
+    model: bytes | str | Path, threads: int, input_shape: list[int], output_shape: list[int]
+) -> tuple[bytes, list[int]] | None:
+    """The optimized layer model without its boundary layout reorders, and its input shape.
+
+    A network runs its convolutions back to back in the blocked layout and reorders only at its
+    ends; a single-layer model reorders its input in and its output back. Timing the optimized
+    graph with those two nodes removed times the layer as the network runs it. Needs the ``onnx``
+    package; returns None without it or when the runtime inserted no reorders.
+    """
+    try:
+        import onnx
+    except ImportError:
+        return None
+    # Beside a model file, so that initializers it keeps in external data still resolve.
+    where = None if isinstance(model, bytes) else str(Path(model).parent)
+    fd, name = tempfile.mkstemp(dir=where, prefix=".optimized-", suffix=".onnx")
+    os.close(fd)
+    try:
+        graph_model = onnx.load(str(optimized_model(model, threads, Path(name))))
+    finally:
+        Path(name).unlink(missing_ok=True)
+    graph = graph_model.graph
+    nodes = list(graph.node)
+    first = nodes[0] if nodes and nodes[0].op_type == "ReorderInput" else None
+    last = nodes[-1] if nodes and nodes[-1].op_type == "ReorderOutput" else None
+    if first is None and last is None:
+        return None
+    weights = {init.name: list(init.dims) for init in graph.initializer}
+    in_shape, out_shape = list(input_shape), list(output_shape)
+    if first is not None:
+        consumer = next(n for n in nodes if first.output[0] in n.input)
+        dims = weights.get(consumer.input[1], []) if len(consumer.input) > 1 else []
+        group = next((a.i for a in consumer.attribute if a.name == "group"), 1)
+        if consumer.op_type == "Conv" and len(dims) == 4:
+            in_shape[1] = dims[1] * group
+        consumer.input[list(consumer.input).index(first.output[0])] = first.input[0]
+        graph.node.remove(first)
+    if last is not None:
+        producer = next(n for n in graph.node if last.input[0] in n.output)
+        dims = weights.get(producer.input[1], []) if len(producer.input) > 1 else []
+        if len(dims) == 4:
+            out_shape[1] = dims[0]
+        producer.output[list(producer.output).index(last.input[0])] = last.output[0]
+        graph.node.remove(last)
+    for value, shape in ((graph.input[0], in_shape), (graph.output[0], out_shape)):
+        dims_proto = value.type.tensor_type.shape.dim
+        del dims_proto[:]
+        for d in shape:
+            dims_proto.add().dim_value = int(d)
+    return graph_model.SerializeToString(), in_shape
+
+
 def shape_key(shape: tuple[int, ...] | list[int]) -> str:
     """Key of a tensor shape in the protocol's reorder table, e.g. '1x32x56x56'."""
     return "x".join(str(int(d)) for d in shape)
@@ -314,8 +390,16 @@ def run_bundle(
         protocol_state["layout_reorders"] = uses_layout_reorders(
             folder / manifest["reorder_check_model"], threads
         )
+    strip = bool(protocol_state["layout_reorders"]) and onnx_available()
+    protocol_state["reorder_handling"] = (
+        "stripped: layer models timed as optimized, without their boundary reorders"
+        if strip
+        else "probed: half the timed reorder pair of each input and output tensor subtracted"
+        if protocol_state["layout_reorders"]
+        else "none: the runtime inserts no layout reorders here"
+    )
     reorders: dict[str, float] = dict(protocol_state.get("reorder_ms", {}))
-    if protocol_state["layout_reorders"]:
+    if protocol_state["layout_reorders"] and not strip:
         for item in manifest["reorder_probes"]:
             key = shape_key(item["shape"])
             if key not in reorders:
@@ -332,15 +416,18 @@ def run_bundle(
         call_ms = protocol_state["call_overhead_ms"]
         entries = {}
         for item in layers:
-            if item["key"] in raw:
-                entries[item["key"]] = corrected_entry(
-                    raw[item["key"]],
-                    call_ms,
-                    reorders.get(shape_key(item["input_shape"]), 0.0) if item["reorder_in"] else 0,
-                    reorders.get(shape_key(item["output_shape"]), 0.0)
-                    if item["reorder_out"]
-                    else 0,
-                )
+            timing_raw = raw.get(item["key"])
+            if timing_raw is None:
+                continue
+            if timing_raw.get("stripped"):
+                entries[item["key"]] = corrected_entry(timing_raw, call_ms)
+                continue
+            entries[item["key"]] = corrected_entry(
+                timing_raw,
+                call_ms,
+                reorders.get(shape_key(item["input_shape"]), 0.0) if item["reorder_in"] else 0,
+                reorders.get(shape_key(item["output_shape"]), 0.0) if item["reorder_out"] else 0,
+            )
         return {
             "schema_version": SCHEMA_VERSION,
             "device": device,
@@ -359,8 +446,17 @@ def run_bundle(
         for index, item in enumerate(layers, start=1):
             if item["key"] in raw:
                 continue
-            session = open_session(folder / item["file"], threads)
-            raw[item["key"]] = time_session(session, item["input_shape"], **timing)
+            path, shape = folder / item["file"], item["input_shape"]
+            stripped = (
+                strip_reorders(path, threads, item["input_shape"], item["output_shape"])
+                if strip
+                else None
+            )
+            model: bytes | Path = path if stripped is None else stripped[0]
+            if stripped is not None:
+                shape = stripped[1]
+            measured = time_session(open_session(model, threads), shape, **timing)
+            raw[item["key"]] = {**measured, "stripped": stripped is not None}
             if time.monotonic() - last_save > save_every_s:
                 write_json_atomic(out, document())
                 last_save = time.monotonic()

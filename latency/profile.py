@@ -30,7 +30,11 @@ class Measurer(Protocol):
         ...
 
     def layout_reorders(self) -> bool:
-        """Whether the runtime reorders convolutions into a blocked layout."""
+        """Whether the layer timings include boundary layout reorders a network would not pay.
+
+        False when the runtime uses no blocked layout, or when the measurer times layer models
+        with those reorders removed; True asks `build_table` to subtract the probed pairs.
+        """
         ...
 
     def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
@@ -56,11 +60,23 @@ class OrtMeasurer:
         session = runner.open_session(call_model().SerializeToString(), self.threads)
         return runner.time_session(session, (1, 1, 1, 1), **self.timing)
 
-    def layout_reorders(self) -> bool:
-        """Whether onnxruntime converts a pointwise conv to a blocked layout here."""
+    strip: bool = True
+
+    @property
+    def reorder_handling(self) -> str:
+        """How boundary layout reorders of layer models are kept out of the entries."""
         from latency.onnx_graphs import reorder_check_model
 
-        return runner.uses_layout_reorders(reorder_check_model().SerializeToString(), self.threads)
+        check = reorder_check_model().SerializeToString()
+        if not runner.uses_layout_reorders(check, self.threads):
+            return "none: the runtime inserts no layout reorders here"
+        if self.strip and runner.onnx_available():
+            return "stripped: layer models timed as optimized, without their boundary reorders"
+        return "probed: half the timed reorder pair of each input and output tensor subtracted"
+
+    def layout_reorders(self) -> bool:
+        """Whether the timed layer models still carry boundary reorders (see `Measurer`)."""
+        return self.reorder_handling.startswith("probed")
 
     def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
         """Timing of a NCHW -> NCHWc -> NCHW model of ``shape``."""
@@ -71,10 +87,17 @@ class OrtMeasurer:
 
     def layer(self, signature: Signature) -> dict[str, Any]:
         """Raw timing of the layer's ONNX model."""
-        from latency.onnx_graphs import input_shape, layer_model
+        from latency.onnx_graphs import input_shape, layer_model, output_shape
 
-        session = runner.open_session(layer_model(signature).SerializeToString(), self.threads)
-        return runner.time_session(session, input_shape(signature), **self.timing)
+        model = layer_model(signature).SerializeToString()
+        shape = list(input_shape(signature))
+        if self.strip:
+            stripped = runner.strip_reorders(
+                model, self.threads, shape, list(output_shape(signature))
+            )
+            if stripped is not None:
+                model, shape = stripped
+        return runner.time_session(runner.open_session(model, self.threads), shape, **self.timing)
 
     def network(
         self, arch: Arch, activation: str = "relu", budget_s: float = 1.0
@@ -161,6 +184,11 @@ def build_table(
         protocol.update(runner.protocol_description(timing, "hwnas latency build"))
         protocol["call_overhead_ms"] = measurer.call_overhead()["median_ms"]
         protocol["layout_reorders"] = bool(measurer.layout_reorders())
+        protocol["reorder_handling"] = str(
+            getattr(
+                measurer, "reorder_handling", "probed" if protocol["layout_reorders"] else "none"
+            )
+        )
         protocol.setdefault("reorder_ms", {})
     calibration = protocol.get("calibration")
     table.network_overhead_ms = float(
