@@ -174,3 +174,26 @@ def test_calibrated_table_predicts_the_fitted_relation_and_extends(
     table.save(out)
     again = build_table(sigs, out, measurer=FakeMeasurer())
     assert again.entries[sigs[0].key].median_ms == pytest.approx(0.8 * true_ms(sigs[0]), rel=1e-9)
+
+
+@pytest.mark.onnx
+def test_strip_reorders_leaves_the_layer_as_a_network_runs_it() -> None:
+    import onnx
+
+    from latency.onnx_graphs import input_shape, layer_model, output_shape
+    from latency.signature import Signature
+
+    sig = Signature("pointwise", 8, 8, 40, 80, 1, 1)
+    model = layer_model(sig).SerializeToString()
+    if not runner.uses_layout_reorders(model, 1):
+        assert runner.strip_reorders(model, 1, [1, 40, 8, 8], [1, 80, 8, 8]) is None
+        return
+    stripped = runner.strip_reorders(model, 1, list(input_shape(sig)), list(output_shape(sig)))
+    assert stripped is not None
+    data, shape = stripped
+    ops = [node.op_type for node in onnx.load_from_string(data).graph.node]
+    assert "ReorderInput" not in ops and "ReorderOutput" not in ops and ops == ["Conv"]
+    # Channels padded to the runtime's block (8 or 16 on x86), as inside a network.
+    assert shape[0] == 1 and shape[1] in (40, 48) and shape[2:] == [8, 8]
+    timing = runner.time_session(runner.open_session(data, 1), shape, min_runs=2, max_runs=3)
+    assert timing["runs"] >= 2 and timing["median_ms"] > 0
