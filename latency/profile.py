@@ -197,6 +197,14 @@ def build_table(
     reorders: dict[str, float] = protocol.setdefault("reorder_ms", {})
 
     todo = [s for s in dict.fromkeys(signatures) if s.key not in table.entries]
+    handling = getattr(measurer, "reorder_handling", None) if todo else None
+    recorded = str(protocol.get("reorder_handling") or "probed")
+    if handling is not None and handling.split(":")[0] != recorded.split(":")[0]:
+        raise ValueError(
+            f"table {str(out)!r} handles layout reorders as {recorded.split(':')[0]!r}, this "
+            f"build would as {handling.split(':')[0]!r}: entries would not add up; build into "
+            "a new file"
+        )
     total = len(set(signatures))
     done = total - len(todo)
     if progress is not None:

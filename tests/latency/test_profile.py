@@ -197,3 +197,22 @@ def test_strip_reorders_leaves_the_layer_as_a_network_runs_it() -> None:
     assert shape[0] == 1 and shape[1] in (40, 48) and shape[2:] == [8, 8]
     timing = runner.time_session(runner.open_session(data, 1), shape, min_runs=2, max_runs=3)
     assert timing["runs"] >= 2 and timing["median_ms"] > 0
+
+
+def test_extending_with_another_reorder_handling_is_refused(
+    tmp_path: Path, tiny_space: SearchSpace
+) -> None:
+    sigs = space_signatures(tiny_space)
+    out = tmp_path / "t.json"
+
+    class Stripping(FakeMeasurer):
+        reorder_handling = "stripped: test"
+
+        def layout_reorders(self) -> bool:
+            return False
+
+    build_table(sigs[:5], out, measurer=Stripping(), device={"name": "f", "threads": 1})
+    assert LatencyTable.load(out).protocol["reorder_handling"] == "stripped: test"
+    with pytest.raises(ValueError, match="as 'stripped', this build would as 'probed'"):
+        build_table(sigs, out, measurer=FakeMeasurer())
+    assert len(build_table(sigs, out, measurer=Stripping()).entries) == len(sigs)
