@@ -17,6 +17,7 @@ class FakeMeasurer:
 
     timing: ClassVar[dict[str, Any]] = {"warmup": 0, "min_runs": 1, "max_runs": 1, "budget_s": 0.0}
     call_ms = 0.01
+    reorder_handling = "probed: fake reorder pairs"
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.layers: list[str] = []
