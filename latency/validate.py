@@ -259,6 +259,13 @@ def plot_scatter(report: ValidationReport, path: str | Path) -> Path:
     ax.set_yscale("log")
     ax.set_xlim(low, high)
     ax.set_ylim(low, high)
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        # Plain millisecond labels at 1-2-5 steps; unlabelled minor ticks (no overlapping text).
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("measured whole network (ms)")
     ax.set_ylabel("predicted (ms)")
     ax.set_title(f"{report.device}, {report.threads} thread(s), {report.n} networks")
