@@ -325,7 +325,7 @@ def plot_progress_png(
     ax.set_ylabel("proxy validation accuracy (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    bound = f" (latency ≤ {target_ms:g} ms)" if target_ms is not None else ""
+    bound = f" (latency ≤ {target_ms:.3g} ms)" if target_ms is not None else ""
     ax.set_title(title or f"Search progress: best feasible accuracy{bound}", fontsize=10)
     try:
         return _atomic(path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight"))
