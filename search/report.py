@@ -40,6 +40,8 @@ from search.records import TrialRecord
 from space import Arch, layers
 
 REPORT_MD = "report.md"
+#: Longer JSON values (e.g. per-shape reorder timings) are summarised, not printed.
+MAX_CELL = 400
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,11 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, dict | list):
-        return "`" + json.dumps(value, sort_keys=True) + "`"
+        text = json.dumps(value, sort_keys=True)
+        if len(text) > MAX_CELL:
+            kind = "entries" if isinstance(value, dict) else "items"
+            return f"({len(value)} {kind}, in the file)"
+        return "`" + text + "`"
     if value is None:
         return "–"
     return str(value).replace("|", "\\|")
