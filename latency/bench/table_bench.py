@@ -79,11 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--both-tasks", action="store_true", help="also validate 3ch/1000")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--calibration-n", type=int, default=20)
+    parser.add_argument(
+        "--table", type=Path, default=None, help="build here instead of the local table's path"
+    )
     args = parser.parse_args(argv)
 
     space = SearchSpace.default()
     fashion = space.with_task(1, 10)
-    path = local_table_path(args.threads)
+    path = args.table or local_table_path(args.threads)
     results: dict[str, Any] = {"threads": args.threads, "table_path": str(path)}
     if path.exists() and not args.keep:
         path.unlink()
