@@ -18,7 +18,7 @@ import typer
 
 from search.driver import MODES, SAMPLERS, Mode
 
-DEFAULT_TRIALS = 30
+DEFAULT_TRIALS = 200  # about 17 min on this 2-core machine with 2 workers (results/search/)
 DEFAULT_WORKERS = 2
 FAKE_ENV = "HWNAS_FAKE_EVALUATOR"  # test hook: seconds per fake evaluation (no training)
 
@@ -89,6 +89,14 @@ def search(
     sampler: Annotated[
         str, typer.Option("--sampler", help="tpe, random or nsga2 (for benchmarks).")
     ] = "tpe",
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            help="Torch threads per worker. Default: this machine's cores // workers "
+            "(on a cluster: its CPUs // workers, at most one node's).",
+        ),
+    ] = None,
 ) -> None:
     """Search the space for the most accurate networks that meet a latency target."""
     argv = ["hwnas", *sys.argv[1:]] if sys.argv and "hwnas" in Path(sys.argv[0]).name else None
@@ -107,6 +115,7 @@ def search(
         config=config,
         mode=mode,
         sampler=sampler,
+        threads=threads,
         command=shlex.join(argv) if argv else None,
     )
 
@@ -172,6 +181,7 @@ def run_search_command(
     mode: str,
     sampler: str,
     command: str | None,
+    threads: int | None = None,
 ) -> None:
     """Check everything, then run or resume the search with a live display."""
     import time
@@ -209,7 +219,11 @@ def run_search_command(
     )
     fake = os.environ.get(FAKE_ENV)
     cpu_count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    threads = max(1, cpu_count // workers)
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
+    auto_threads = threads is None
+    if threads is None:
+        threads = max(1, cpu_count // workers)
 
     # -- data set (before the table: a missing data set must not wait for a table build) ----
     if fake is not None:
@@ -333,7 +347,10 @@ def run_search_command(
     )
     with console.status(f"starting {workers} Ray worker(s)…"):
         pool = RayPool(
-            factory, workers=workers, threads=None if ray_address else threads, address=ray_address
+            factory,
+            workers=workers,
+            threads=None if ray_address and auto_threads else threads,
+            address=ray_address,
         )
     settings["threads_per_worker"] = pool.threads
     info["sessions"][-1]["timings"] = pool.describe() | {
