@@ -32,6 +32,7 @@ README = """hwnas latency bundle
 Measures {count} layer signatures with onnxruntime on the device you run it on.
 
     python3 -m pip install numpy onnxruntime     # if not installed
+    python3 -m pip install onnx                  # optional: exact layout handling on x86 CPUs
     python3 run.py --threads 1                   # writes table-1t.json (resumes if interrupted)
 
 Copy the table back and add it to hwnas with:  hwnas latency import table-1t.json

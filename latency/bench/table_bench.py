@@ -150,7 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     fit = calibrate_table(
         copy, [(Arch.parse(r.arch), r.measured_ms) for r in held.rows], seed=args.seed + 1000
     )
-    copy.save(args.out / f"calibrated_table_{args.threads}t.json")
     results["calibration"] = fit
     for name, report in reports.items():
         again = rescore(report, copy)
