@@ -493,7 +493,13 @@ def render_model_card(arch: Arch, info: ExportInfo, figures: dict[str, Any]) -> 
 def _plain(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, dict | list):
+    if isinstance(value, dict):
+        # Summarise bulky members (per-shape timings, space definitions): the card stays short.
+        return ", ".join(
+            f"{k}: {_plain(v)}" if len(json.dumps(v)) <= 120 else f"{k}: (in export.json)"
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
         return json.dumps(value, sort_keys=True)
     return str(value)
 
