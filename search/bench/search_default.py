@@ -1,9 +1,13 @@
-"""Wall time of the default ``hwnas search`` (30 trials, 2 workers; target: <= 30 min).
+"""Wall time of a default ``hwnas search`` with 2 workers (target: 30 trials in <= 30 min).
 
+The proposals do not depend on ``--trials``, so the first 30 trained trials of a longer run are
+a 30-trial run: the script reports the wall time to 10/30/50/100/... trained trials from the
+session's start (after the input checks, Ray start included) and the whole command's wall time.
 The run directory is kept as the committed example run (``results/example-run``) that
 ``hwnas pareto/report/export`` read.
 
-Run: flock /tmp/hwnas-cpu.lock .venv/bin/python search/bench/search_default.py
+Run: flock /tmp/hwnas-cpu.lock .venv/bin/python search/bench/search_default.py --fresh \\
+         -- --trials 100
 """
 
 from __future__ import annotations
