@@ -18,7 +18,7 @@ import typer
 
 from search.driver import MODES, SAMPLERS, Mode
 
-DEFAULT_TRIALS = 200  # about 17 min on this 2-core machine with 2 workers (results/search/)
+DEFAULT_TRIALS = 50  # a small real search: about 4-5 min here with 2 workers (100 took 8.6 min)
 DEFAULT_WORKERS = 2
 FAKE_ENV = "HWNAS_FAKE_EVALUATOR"  # test hook: seconds per fake evaluation (no training)
 
