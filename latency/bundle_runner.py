@@ -336,6 +336,8 @@ def protocol_description(timing: dict[str, Any], measured_by: str) -> dict[str, 
     }
 
 
+# A twin of latency.table.write_json_atomic: this file runs on its own as a bundle's run.py, on
+# boards where hwnas is not installed, so it cannot import it.
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON via a temporary file in the same directory and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
