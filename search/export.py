@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -519,24 +518,14 @@ def torch_threads(threads: int) -> Any:
 
 # -- choosing and preparing the network -----------------------------------------------------------
 
-_BASELINE = re.compile(r"mobilenet_v1_(?P<alpha>[0-9]+(?:\.[0-9]+)?)_(?P<resolution>[0-9]+)")
-
 
 def resolve_arch(text: str, *, in_channels: int, num_classes: int) -> tuple[Arch, str | None]:
-    """An arch string, or a baseline name such as ``mobilenet_v1_0.5_160`` for the given task."""
-    from space import mobilenet_v1
+    """An arch string or a baseline name (``mobilenet_v1_0.5_160``), with that name if any."""
+    from space import baseline_from_name
 
-    text = text.strip()
-    match = _BASELINE.fullmatch(text)
-    if match:
-        alpha, resolution = float(match["alpha"]), int(match["resolution"])
-        arch = mobilenet_v1(alpha, resolution, num_classes=num_classes, in_channels=in_channels)
-        return arch, text
-    if text.startswith("mobilenet"):
-        raise ValueError(
-            f"unknown baseline name {text!r}: expected mobilenet_v1_<alpha>_<resolution>, "
-            "e.g. mobilenet_v1_0.5_160"
-        )
+    baseline = baseline_from_name(text, in_channels=in_channels, num_classes=num_classes)
+    if baseline is not None:
+        return baseline, text.strip()
     return Arch.parse(text), None
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from space.arch import Arch, Stage, make_divisible
-from space.baselines import PAPER_FIGURES, baseline_name, mobilenet_v1
+from space.baselines import (
+    PAPER_FIGURES,
+    baseline_from_name,
+    baseline_name,
+    mobilenet_v1,
+    parse_arch_or_baseline,
+)
 from space.layers import Layer, count_macs, count_params, count_trainable_params, layers
 from space.search_space import SearchSpace
 
@@ -18,6 +24,7 @@ __all__ = [
     "Layer",
     "SearchSpace",
     "Stage",
+    "baseline_from_name",
     "baseline_name",
     "build_model",
     "count_macs",
@@ -26,6 +33,7 @@ __all__ = [
     "layers",
     "make_divisible",
     "mobilenet_v1",
+    "parse_arch_or_baseline",
 ]
 
 

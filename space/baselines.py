@@ -10,6 +10,7 @@ The paper's Table 1 lists the second-to-last depthwise layer as "Conv dw / s2" o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from space.arch import Arch, Stage, make_divisible
@@ -72,3 +73,29 @@ PAPER_FIGURES: dict[tuple[float, int], PaperFigures] = {
 def baseline_name(alpha: float, resolution: int) -> str:
     """The name TensorFlow's release uses for a variant, e.g. ``mobilenet_v1_0.75_160``."""
     return f"mobilenet_v1_{float(alpha)}_{resolution}"
+
+
+_BASELINE_NAME = re.compile(r"mobilenet_v1_(?P<alpha>[0-9]+(?:\.[0-9]+)?)_(?P<resolution>[0-9]+)")
+
+
+def baseline_from_name(text: str, *, in_channels: int = 3, num_classes: int = 1000) -> Arch | None:
+    """MobileNetV1 for a name such as ``mobilenet_v1_0.5_160`` (any alpha and resolution), for the
+    given task; None if ``text`` is not such a name, ``ValueError`` if it is a malformed one."""
+    name = text.strip()
+    match = _BASELINE_NAME.fullmatch(name)
+    if match:
+        return mobilenet_v1(
+            float(match["alpha"]), int(match["resolution"]), num_classes, in_channels
+        )
+    if name.startswith("mobilenet"):
+        raise ValueError(
+            f"unknown baseline name {name!r}: expected mobilenet_v1_<alpha>_<resolution>, "
+            "e.g. mobilenet_v1_0.5_160"
+        )
+    return None
+
+
+def parse_arch_or_baseline(text: str, *, in_channels: int = 3, num_classes: int = 1000) -> Arch:
+    """An arch string, or a MobileNetV1 name such as ``mobilenet_v1_0.5_160`` for the given task."""
+    baseline = baseline_from_name(text, in_channels=in_channels, num_classes=num_classes)
+    return baseline if baseline is not None else Arch.parse(text)

@@ -232,7 +232,10 @@ def import_(
 
 @app.command()
 def predict(
-    archs: Annotated[list[str], typer.Argument(help="architectures in the canonical string form")],
+    archs: Annotated[
+        list[str],
+        typer.Argument(help="arch strings, or MobileNetV1 names such as mobilenet_v1_0.5_160"),
+    ],
     table: Annotated[Path | None, typer.Option("--table", help="table file")] = None,
     device: Annotated[
         str | None, typer.Option("--device", help="device name (see 'devices')")
@@ -240,12 +243,13 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list")] = False,
 ) -> None:
     """Predicted milliseconds per architecture (batch 1)."""
-    from space import Arch
+    from space import parse_arch_or_baseline
 
     loaded, _ = _load(table, device)
+    parsed = [parse_arch_or_baseline(text) for text in archs]
     results = [
-        {"arch": text, "latency_ms": loaded.predict(Arch.parse(text)), "device": loaded.device_name}
-        for text in archs
+        {"arch": arch.to_str(), "latency_ms": loaded.predict(arch), "device": loaded.device_name}
+        for arch in parsed
     ]
     if as_json:
         typer.echo(json.dumps(results, indent=1))

@@ -26,6 +26,7 @@ from space import (
     count_trainable_params,
     layers,
     mobilenet_v1,
+    parse_arch_or_baseline,
 )
 from space.baselines import PAPER_ALPHAS, PAPER_RESOLUTIONS
 
@@ -77,19 +78,6 @@ def baselines_data() -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def resolve_arch(text: str) -> Arch:
-    """An architecture string, or the name of a MobileNetV1 baseline (``mobilenet_v1_0.5_160``)."""
-    baselines = baseline_archs()
-    name = text.strip()
-    if name in baselines:
-        return baselines[name]
-    if name.startswith("mobilenet_v1_"):
-        raise ValueError(
-            f"unknown baseline {name!r}: expected an arch string or one of {', '.join(baselines)}"
-        )
-    return Arch.parse(text)
 
 
 def show_data(arch: Arch, space: SearchSpace | None = None) -> dict[str, Any]:
@@ -226,7 +214,7 @@ def show_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Per-layer table of one architecture: shapes, multiply-adds, parameters and totals."""
-    data = show_data(resolve_arch(arch), load_space(config) if config else None)
+    data = show_data(parse_arch_or_baseline(arch), load_space(config) if config else None)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return

@@ -161,7 +161,7 @@ def test_info(capsys: pytest.CaptureFixture[str]) -> None:
         (["show", "stem_r224_i3_c32:ds_r1_k3_s1_c64_z5:head_n10"], "unknown token 'z5'"),
         (["show", "stem_r224_i3_c32:head_n10"], "needs 'stem_…', at least one 'ds_…' stage"),
         (["show", "stem_r224_i3_c32:ds_r1_k4_s1_c64:head_n10"], "depthwise kernel must be odd"),
-        (["show", "mobilenet_v1_2.0_224"], "unknown baseline 'mobilenet_v1_2.0_224'"),
+        (["show", "mobilenet_v1_x_224"], "unknown baseline name 'mobilenet_v1_x_224'"),
         (["show", ""], "arch string ''"),
         (["sample", "--n", "0"], "--n must be an integer >= 1, got 0"),
         (["sample", "--n", "-3"], "--n must be an integer >= 1, got -3"),

@@ -72,3 +72,17 @@ def test_names_follow_the_tensorflow_release() -> None:
 def test_bad_alpha_is_rejected(alpha: float) -> None:
     with pytest.raises(ValueError, match="alpha"):
         mobilenet_v1(alpha, 224)
+
+
+def test_baseline_names_parse_for_any_alpha_and_task() -> None:
+    from space import baseline_from_name, parse_arch_or_baseline
+
+    assert parse_arch_or_baseline("mobilenet_v1_0.5_160") == mobilenet_v1(0.5, 160)
+    assert baseline_from_name("mobilenet_v1_1.0_224", in_channels=1, num_classes=10) == (
+        mobilenet_v1(1.0, 224, num_classes=10, in_channels=1)
+    )
+    text = mobilenet_v1(0.25, 128).to_str()
+    assert baseline_from_name(text) is None
+    assert parse_arch_or_baseline(text) == mobilenet_v1(0.25, 128)
+    with pytest.raises(ValueError, match="unknown baseline name 'mobilenet_v1_x_224'"):
+        parse_arch_or_baseline("mobilenet_v1_x_224")
