@@ -20,6 +20,19 @@ CONFIG_HELP = "search space config (TOML); default: the built-in default space"
 CHANNELS_HELP = "input channels of the task (default: the config's)"
 CLASSES_HELP = "number of classes of the task (default: the config's)"
 
+# Options shared by 'build', 'bundle' and 'validate'.
+TaskChannelsOption = Annotated[int | None, typer.Option("--task-channels", help=CHANNELS_HELP)]
+TaskClassesOption = Annotated[int | None, typer.Option("--task-classes", help=CLASSES_HELP)]
+ActivationOption = Annotated[str, typer.Option("--activation", help="relu or relu6")]
+WarmupOption = Annotated[int | None, typer.Option("--warmup", help="warm-up runs per entry")]
+MinRunsOption = Annotated[
+    int | None, typer.Option("--min-runs", help="minimum timed runs per entry")
+]
+MaxRunsOption = Annotated[
+    int | None, typer.Option("--max-runs", help="maximum timed runs per entry")
+]
+BudgetOption = Annotated[float | None, typer.Option("--budget-s", help="time budget per entry (s)")]
+
 
 def _space(config: Path | None, channels: int | None, classes: int | None) -> Any:
     from space import SearchSpace
@@ -99,21 +112,13 @@ def build(
     out: Annotated[Path, typer.Option("--out", help="table file to write (extended if it exists)")],
     config: Annotated[Path | None, typer.Option("--config", help=CONFIG_HELP)] = None,
     threads: Annotated[int, typer.Option("--threads", help="onnxruntime intra-op threads")] = 1,
-    task_channels: Annotated[
-        int | None, typer.Option("--task-channels", help=CHANNELS_HELP)
-    ] = None,
-    task_classes: Annotated[int | None, typer.Option("--task-classes", help=CLASSES_HELP)] = None,
-    activation: Annotated[str, typer.Option("--activation", help="relu or relu6")] = "relu",
-    warmup: Annotated[int | None, typer.Option("--warmup", help="warm-up runs per entry")] = None,
-    min_runs: Annotated[
-        int | None, typer.Option("--min-runs", help="minimum timed runs per entry")
-    ] = None,
-    max_runs: Annotated[
-        int | None, typer.Option("--max-runs", help="maximum timed runs per entry")
-    ] = None,
-    budget_s: Annotated[
-        float | None, typer.Option("--budget-s", help="time budget per entry (s)")
-    ] = None,
+    task_channels: TaskChannelsOption = None,
+    task_classes: TaskClassesOption = None,
+    activation: ActivationOption = "relu",
+    warmup: WarmupOption = None,
+    min_runs: MinRunsOption = None,
+    max_runs: MaxRunsOption = None,
+    budget_s: BudgetOption = None,
     calibrate: Annotated[
         int, typer.Option("--calibrate", help="calibrate on N measured whole networks (0: no)")
     ] = 0,
@@ -162,21 +167,13 @@ def bundle(
     threads: Annotated[
         int, typer.Option("--threads", help="thread count suggested in the README")
     ] = 1,
-    task_channels: Annotated[
-        int | None, typer.Option("--task-channels", help=CHANNELS_HELP)
-    ] = None,
-    task_classes: Annotated[int | None, typer.Option("--task-classes", help=CLASSES_HELP)] = None,
-    activation: Annotated[str, typer.Option("--activation", help="relu or relu6")] = "relu",
-    warmup: Annotated[int | None, typer.Option("--warmup", help="warm-up runs per entry")] = None,
-    min_runs: Annotated[
-        int | None, typer.Option("--min-runs", help="minimum timed runs per entry")
-    ] = None,
-    max_runs: Annotated[
-        int | None, typer.Option("--max-runs", help="maximum timed runs per entry")
-    ] = None,
-    budget_s: Annotated[
-        float | None, typer.Option("--budget-s", help="time budget per entry (s)")
-    ] = None,
+    task_channels: TaskChannelsOption = None,
+    task_classes: TaskClassesOption = None,
+    activation: ActivationOption = "relu",
+    warmup: WarmupOption = None,
+    min_runs: MinRunsOption = None,
+    max_runs: MaxRunsOption = None,
+    budget_s: BudgetOption = None,
 ) -> None:
     """Write a folder that measures the space's layers on any device with numpy + onnxruntime."""
     from latency.bundle import write_bundle
@@ -302,10 +299,8 @@ def validate(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="sampling seed")] = 0,
     config: Annotated[Path | None, typer.Option("--config", help=CONFIG_HELP)] = None,
-    task_channels: Annotated[
-        int | None, typer.Option("--task-channels", help=CHANNELS_HELP)
-    ] = None,
-    task_classes: Annotated[int | None, typer.Option("--task-classes", help=CLASSES_HELP)] = None,
+    task_channels: TaskChannelsOption = None,
+    task_classes: TaskClassesOption = None,
     out: Annotated[Path, typer.Option("--out", help="folder for CSV/PNG/JSON")] = Path(
         "latency-validation"
     ),
