@@ -775,7 +775,11 @@ def export_arch(
     or a function giving the table for the resolved arch, or None) gives the predicted latency.
     """
     check_out_dir(Path(out_dir), force=force)
-    data = _load_data(dataset, data_dir, needed=bool(epochs) or _is_baseline(text), seed=seed)
+    from space import baseline_from_name
+
+    # A baseline name is built for the data set's task, so the data must be there to read it.
+    is_baseline = baseline_from_name(text) is not None
+    data = _load_data(dataset, data_dir, needed=bool(epochs) or is_baseline, seed=seed)
     in_channels = data.in_channels if data is not None else 3
     num_classes = data.num_classes if data is not None else 1000
     arch, baseline = resolve_arch(text, in_channels=in_channels, num_classes=num_classes)
@@ -822,10 +826,6 @@ def export_arch(
         threads=measure_threads,
         measure=measure,
     )
-
-
-def _is_baseline(text: str) -> bool:
-    return text.strip().startswith("mobilenet")
 
 
 def local_table_for(arch: Arch, *, threads: int = 1) -> Any:
