@@ -44,14 +44,9 @@ REPORT_MD = "report.md"
 MAX_CELL = 400
 
 
-@dataclass(frozen=True)
-class LayerCost:
-    """One layer of a network with its predicted time and its roofline coordinates."""
+class _Roofline:
+    """Roofline coordinates of anything with ``macs``, ``bytes_moved`` and predicted ``ms``."""
 
-    index: int
-    name: str
-    op: str
-    signature: str
     macs: int
     bytes_moved: int
     ms: float
@@ -68,7 +63,20 @@ class LayerCost:
 
 
 @dataclass(frozen=True)
-class OpSummary:
+class LayerCost(_Roofline):
+    """One layer of a network with its predicted time and its roofline coordinates."""
+
+    index: int
+    name: str
+    op: str
+    signature: str
+    macs: int
+    bytes_moved: int
+    ms: float
+
+
+@dataclass(frozen=True)
+class OpSummary(_Roofline):
     """The layers of one op kind taken together."""
 
     op: str
@@ -78,16 +86,6 @@ class OpSummary:
     bytes_moved: int
     time_share: float
     mac_share: float
-
-    @property
-    def intensity(self) -> float:
-        """MACs per byte over all layers of this kind."""
-        return self.macs / self.bytes_moved if self.bytes_moved else 0.0
-
-    @property
-    def gmacs_per_s(self) -> float:
-        """MACs over time over all layers of this kind, in GMAC/s."""
-        return self.macs / (self.ms * 1e6) if self.ms > 0 else 0.0
 
 
 def layer_costs(arch: Arch, table: Any) -> list[LayerCost]:
