@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import IO, Any, Literal, Protocol
 
 from latency.table import write_json_atomic
 from search.records import (
@@ -53,6 +53,10 @@ MODES: tuple[str, ...] = ("target", "pareto")
 SAMPLERS: tuple[str, ...] = ("tpe", "random", "nsga2")
 STUDY_NAME = "hwnas"
 JOURNAL_FILE = "study.journal"
+#: Held (flock) by the one driver writing a run; the kernel drops it when that process dies.
+DRIVER_LOCK = ".driver.lock"
+#: Optuna's lock beside the journal (optuna.storages.journal._file.LOCK_FILE_SUFFIX).
+JOURNAL_LOCK = JOURNAL_FILE + ".lock"
 RUN_FORMAT = 1
 #: run.json settings that must match for a run directory to be resumed (name -> CLI spelling).
 IDENTITY: dict[str, str] = {
@@ -227,6 +231,30 @@ def make_sampler(name: str, *, mode: Mode, seed: int) -> Any:
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=16)
     raise ValueError(f"unknown sampler {name!r}: expected one of {', '.join(SAMPLERS)}")
+
+
+def claim_run_dir(run_dir: Path) -> IO[str]:
+    """Make this process the only driver of ``run_dir`` until it ends (a SIGKILL included).
+
+    Holding the claim, an Optuna journal lock left in the directory can only come from a killed
+    driver; Optuna would wait out a 30 s grace period before breaking it, so it is removed here.
+    Keep the returned handle open for as long as the search runs.
+    """
+    import fcntl
+
+    handle = (run_dir / DRIVER_LOCK).open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ValueError(
+            f"run directory {str(run_dir)!r} is in use by another 'hwnas search': "
+            "wait for it to finish or use another --run-dir"
+        ) from None
+    stale = run_dir / JOURNAL_LOCK
+    if stale.is_symlink() or stale.exists():
+        stale.unlink()
+    return handle
 
 
 def open_study(*, storage: str | None, run_dir: Path, mode: Mode, sampler: Any) -> Any:

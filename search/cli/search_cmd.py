@@ -286,6 +286,7 @@ def run_search_command(
     }
     old = driver.check_settings(run_dir, settings)
     run_dir.mkdir(parents=True, exist_ok=True)
+    _driver_claim = driver.claim_run_dir(run_dir)  # held until this command returns
     info: dict[str, Any] = old or {"format": driver.RUN_FORMAT, "created": driver.now()}
     info.update(
         command=command or "hwnas search (called from Python)",

@@ -264,3 +264,18 @@ def test_progress_line_and_trial_lines() -> None:
     assert record_line(record) == (
         "[  3] mobilenet_v1_0.25_128    1.50 ms  accuracy 0.9000 in 12 s on worker-1"
     )
+
+
+def test_one_driver_per_run_dir_and_stale_journal_lock_is_cleared(tmp_path: Path) -> None:
+    from search.driver import JOURNAL_FILE, JOURNAL_LOCK, claim_run_dir
+
+    (tmp_path / JOURNAL_FILE).write_text("")
+    (tmp_path / JOURNAL_LOCK).symlink_to(JOURNAL_FILE)  # left by a driver killed mid-write
+    claim = claim_run_dir(tmp_path)
+    assert not (tmp_path / JOURNAL_LOCK).is_symlink()
+    (tmp_path / JOURNAL_LOCK).symlink_to(JOURNAL_FILE)  # now held by the live driver: kept
+    with pytest.raises(ValueError, match="is in use by another 'hwnas search'"):
+        claim_run_dir(tmp_path)
+    assert (tmp_path / JOURNAL_LOCK).is_symlink()
+    claim.close()
+    assert claim_run_dir(tmp_path)
