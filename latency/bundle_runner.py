@@ -286,28 +286,33 @@ def reorder_cost(probe_ms: float, call_ms: float) -> float:
 
 
 def fit_calibration(
-    sums_ms: list[float], layer_counts: list[int], measured_ms: list[float]
+    sums_ms: list[float], measured_ms: list[float], overhead_ms: float
 ) -> dict[str, Any]:
-    """Fit ``measured ≈ overhead + scale * sum(entries) + per_layer * layers`` on whole networks.
+    """Fit ``measured ≈ overhead + scale * sum(entries)`` on whole networks: one robust scale.
 
-    Weighted least squares with weights 1/measured, so that it minimises relative errors and
-    small networks count as much as large ones.
+    A layer inside a network runs a few percent slower than the same layer timed alone (its
+    weights and input are not where a tight loop over one layer leaves them), by about the
+    same factor for small and large networks. The scale is the median of the per-network
+    ratios, so one network measured in a slow moment cannot pull it; a fit with more terms
+    (per-layer constant, fitted overhead) was tried and extrapolated worse.
     """
     if len(measured_ms) < 4:
         raise ValueError(f"a calibration needs at least 4 networks, got {len(measured_ms)}")
-    y = np.asarray(measured_ms, dtype=float)
-    design = np.column_stack(
-        [np.ones_like(y), np.asarray(sums_ms, float), np.asarray(layer_counts, float)]
-    )
-    weights = 1.0 / y
-    coef, *_ = np.linalg.lstsq(design * weights[:, None], y * weights, rcond=None)
+    if len(sums_ms) != len(measured_ms):
+        raise ValueError(
+            f"a calibration needs one sum per measured network, got {len(sums_ms)} sums "
+            f"and {len(measured_ms)} networks"
+        )
+    ratios = [(m - overhead_ms) / s for s, m in zip(sums_ms, measured_ms, strict=True) if s > 0]
+    if len(ratios) < 4:
+        raise ValueError("a calibration needs at least 4 networks with a positive entry sum")
     return {
-        "overhead_ms": float(coef[0]),
-        "scale": float(coef[1]),
-        "per_layer_ms": float(coef[2]),
-        "networks": len(y),
-        "fit": "weighted least squares (1/measured) of whole-network times on the sum of "
-        "entries and the layer count",
+        "overhead_ms": float(overhead_ms),
+        "scale": float(statistics.median(ratios)),
+        "per_layer_ms": 0.0,
+        "networks": len(ratios),
+        "ratio_range": [float(min(ratios)), float(max(ratios))],
+        "fit": "median over whole networks of (measured - per-call overhead) / sum of entries",
     }
 
 

@@ -8,6 +8,7 @@ few seconds and on interrupt, so a kill loses at most the entries of the last fe
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from latency.table import Entry, LatencyTable
 from space import Arch
 
 Progress = Callable[[int, int], None]
+# Whole networks a build measures to calibrate its entries (see `build_table`).
+CALIBRATION_NETWORKS = 12
 
 
 class Measurer(Protocol):
@@ -43,6 +46,12 @@ class Measurer(Protocol):
 
     def layer(self, signature: Signature) -> dict[str, Any]:
         """Raw timing of one layer's model (overheads included)."""
+        ...
+
+    def network(
+        self, arch: Arch, activation: str = "relu", budget_s: float = 1.0
+    ) -> dict[str, Any]:
+        """Timing of a whole network as one model (for calibration)."""
         ...
 
 
@@ -143,12 +152,20 @@ def build_table(
     save_every_s: float = 5.0,
     clock: Callable[[], float] = time.monotonic,
     provenance: dict[str, Any] | None = None,
+    calibrate_on: list[Arch] | None = None,
+    calibration_passes: int = 3,
 ) -> LatencyTable:
     """Measure every signature not yet in the table at ``out`` and save it (incrementally).
 
     An existing file at ``out`` must be a valid table with the same thread count; its entries are
     reused. The file is rewritten atomically every ``save_every_s`` seconds and when the build
     ends, also on an exception or interrupt.
+
+    With ``calibrate_on`` (whole networks) an uncalibrated table is calibrated at the end (see
+    `calibrate_table`). Each network is measured ``calibration_passes`` times, and those
+    measurements are spread evenly between the layer measurements, so that the networks see
+    the machine in the same states as the entries they are compared with: this VM's speed
+    wanders by several percent from one minute to the next.
     """
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
@@ -205,13 +222,33 @@ def build_table(
             f"build would as {handling.split(':')[0]!r}: entries would not add up; build into "
             "a new file"
         )
-    total = len(set(signatures))
-    done = total - len(todo)
+    calibrate_on = [] if protocol.get("calibration") else list(calibrate_on or [])
+
+    def measure_network(arch: Arch) -> float:
+        timing = measurer.network(arch, activation, budget_s=1.0 / calibration_passes)
+        return float(timing["median_ms"])
+
+    # Calibration measurements (network index per pass), due after the k-th todo signature.
+    schedule = [i for _ in range(calibration_passes) for i in range(len(calibrate_on))]
+    network_times: list[list[float]] = [[] for _ in calibrate_on]
+    total = len(set(signatures)) + len(schedule)
+    done = len(set(signatures)) - len(todo)
     if progress is not None:
         progress(done, total)
     last_save = clock()
+
+    def measure_networks_due(measured_signatures: int) -> None:
+        nonlocal done
+        due = len(schedule) if not todo else measured_signatures * len(schedule) // len(todo)
+        while sum(map(len, network_times)) < due:
+            index = schedule[sum(map(len, network_times))]
+            network_times[index].append(measure_network(calibrate_on[index]))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
     try:
-        for signature in todo:
+        for measured_signatures, signature in enumerate(todo, start=1):
             shifts = []
             for shape in reorder_sides(signature):
                 if shape is None or not protocol["layout_reorders"]:
@@ -229,9 +266,23 @@ def build_table(
             done += 1
             if progress is not None:
                 progress(done, total)
+            measure_networks_due(measured_signatures)
             if clock() - last_save >= save_every_s:
                 table.save(out)
                 last_save = clock()
+        if calibrate_on:
+            measure_networks_due(len(todo))
+            measured = [
+                (arch, statistics.median(times))
+                for arch, times in zip(calibrate_on, network_times, strict=True)
+            ]
+            calibrate_table(
+                table,
+                measured,
+                passes=calibration_passes,
+                archs=[arch.to_str() for arch in calibrate_on],
+                measured_ms=[ms for _, ms in measured],
+            )
     finally:
         table.save(out)
     return table
@@ -254,50 +305,52 @@ def calibrate_table(
 ) -> dict[str, Any]:
     """Fit a whole-network calibration on ``measured`` (arch, ms) pairs and apply it in place.
 
-    Every entry becomes ``scale * entry + per_layer_ms`` and ``network_overhead_ms`` the fitted
-    overhead; the fit is stored in ``protocol['calibration']`` (with ``context``, e.g. the seed)
-    and applied to entries measured later. A table is calibrated once.
+    Every entry becomes ``scale * entry`` (see `bundle_runner.fit_calibration`); the fit is
+    stored in ``protocol['calibration']`` (with ``context``, e.g. the seed and the networks) and
+    applied to entries measured later. A table is calibrated once.
     """
     from latency.signature import arch_signatures
 
     if table.protocol.get("calibration"):
         raise ValueError(f"the table of device {table.device_name!r} is already calibrated")
-    sums, counts, times = [], [], []
+    sums, times = [], []
     for arch, ms in measured:
         signatures = arch_signatures(arch, table.activation, table.dtype)
         sums.append(sum(table.lookup(s) for s in signatures))
-        counts.append(len(signatures))
         times.append(ms)
-    fit = {**runner.fit_calibration(sums, counts, times), **context}
+    fit = {**runner.fit_calibration(sums, times, table.network_overhead_ms), **context}
     table.entries = {key: _apply(entry, fit) for key, entry in table.entries.items()}
     table.network_overhead_ms = fit["overhead_ms"]
     table.protocol["calibration"] = fit
     return fit
 
 
-def calibrate_on_space(
-    table: LatencyTable,
-    space: Any,
-    *,
-    n: int = 20,
-    seed: int = 1000,
-    measure: Callable[[Arch], float] | None = None,
+def measure_in_passes(
+    archs: list[Arch],
+    measure: Callable[[Arch], float],
+    passes: int,
     progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Measure ``n`` sampled whole networks of ``space`` here and calibrate ``table`` on them."""
+) -> list[list[float]]:
+    """Each network's times over ``passes`` passes: pass after pass over all, not one at a time.
+
+    This VM's speed wanders by several percent over minutes; a network measured only in one
+    slow minute would be judged against a table measured in another. Spreading each network's
+    runs over the whole session lets its median see the machine as the table did.
+    """
+    if passes < 1:
+        raise ValueError(f"passes must be >= 1, got {passes}")
+    runs: list[list[float]] = [[] for _ in archs]
+    for done_passes in range(passes):
+        for index, arch in enumerate(archs):
+            runs[index].append(measure(arch))
+            if progress is not None:
+                progress(done_passes * len(archs) + index + 1, passes * len(archs))
+    return runs
+
+
+def calibration_networks(space: Any, n: int = CALIBRATION_NETWORKS, seed: int = 1000) -> list[Arch]:
+    """The whole networks a build of ``space`` calibrates on (seeded apart from validation)."""
     import numpy as np
 
-    if measure is None:
-        measurer = OrtMeasurer(int(table.device.get("threads", 1)))
-
-        def measure(arch: Arch) -> float:
-            return float(measurer.network(arch, table.activation)["median_ms"])
-
     rng = np.random.default_rng(seed)
-    archs = [space.sample(rng) for _ in range(n)]
-    measured = []
-    for index, arch in enumerate(archs, start=1):
-        measured.append((arch, measure(arch)))
-        if progress is not None:
-            progress(index, n)
-    return calibrate_table(table, measured, seed=seed, space=space.to_dict())
+    return [space.sample(rng) for _ in range(n)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import platform
+import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from latency import bundle_runner as runner
+from latency.profile import OrtMeasurer, measure_in_passes
 from latency.signature import arch_signatures
 from latency.table import LatencyTable
 from space import Arch, SearchSpace, count_macs
@@ -36,6 +38,7 @@ class Row:
     baseline_ms: float
     measured_runs: int = 0
     measured_std_ms: float = 0.0
+    pass_spread_pct: float = 0.0  # (slowest - fastest pass) / median, in %
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class ValidationReport:
     baseline: Metrics
     baseline_fit: str
     ms_per_mmac: float
+    passes: int = 1
+    median_pass_spread_pct: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready)."""
@@ -117,19 +122,19 @@ def validate(
     measure: MeasureNetwork | None = None,
     progress: Callable[[int, int], None] | None = None,
     include_baselines: bool = False,
+    passes: int = 3,
 ) -> ValidationReport:
-    """Sample ``n`` architectures of ``space`` (seeded), predict, measure, and compare."""
+    """Sample ``n`` architectures of ``space`` (seeded), predict, measure in ``passes``, compare."""
     if n < 2:
         raise ValueError(f"validation needs n >= 2 networks, got {n}")
     threads = int(table.device.get("threads", 1))
     if measure is None:
         check_same_machine(table)
-        from latency.profile import OrtMeasurer
-
         measurer = OrtMeasurer(threads)
 
         def measure(arch: Arch) -> float:
-            return float(measurer.network(arch, table.activation)["median_ms"])
+            timing = measurer.network(arch, table.activation, budget_s=1.0 / passes)
+            return float(timing["median_ms"])
 
     rng = np.random.default_rng(seed)
     archs = [arch for _, arch in space.baselines()] if include_baselines else []
@@ -142,15 +147,11 @@ def validate(
             f"the table of device {table.device_name!r} has no entry for layer signature "
             f"{missing[0].key} ({len(missing)} missing): extend it with 'hwnas latency build'"
         )
-    predicted: list[float] = []
-    measured: list[float] = []
-    macs: list[int] = []
-    for index, arch in enumerate(archs, start=1):
-        predicted.append(table.predict(arch))
-        measured.append(measure(arch))
-        macs.append(count_macs(arch))
-        if progress is not None:
-            progress(index, len(archs))
+    runs = measure_in_passes(archs, measure, passes, progress)
+    measured = [statistics.median(times) for times in runs]
+    spreads = [100 * (max(t) - min(t)) / m for t, m in zip(runs, measured, strict=True)]
+    predicted = [table.predict(arch) for arch in archs]
+    macs = [count_macs(arch) for arch in archs]
     scale = mac_scale(macs, measured)
     baseline = [scale * m for m in macs]
     rows = [
@@ -160,8 +161,11 @@ def validate(
             measured_ms=ms,
             predicted_ms=p,
             baseline_ms=b,
+            pass_spread_pct=spread,
         )
-        for arch, mc, ms, p, b in zip(archs, macs, measured, predicted, baseline, strict=True)
+        for arch, mc, ms, p, b, spread in zip(
+            archs, macs, measured, predicted, baseline, spreads, strict=True
+        )
     ]
     return ValidationReport(
         device=table.device_name,
@@ -175,6 +179,8 @@ def validate(
         baseline_fit="multiply-adds x one scale factor, least squares through the origin on the "
         "same networks (favours the baseline: it is fitted on the test set)",
         ms_per_mmac=scale * 1e6,
+        passes=passes,
+        median_pass_spread_pct=statistics.median(spreads),
     )
 
 
@@ -205,6 +211,7 @@ def write_csv(report: ValidationReport, path: str | Path) -> Path:
                 "predicted_err_pct",
                 "baseline_ms",
                 "baseline_err_pct",
+                "pass_spread_pct",
             ]
         )
         for r in report.rows:
@@ -217,6 +224,7 @@ def write_csv(report: ValidationReport, path: str | Path) -> Path:
                     f"{100 * (r.predicted_ms - r.measured_ms) / r.measured_ms:.2f}",
                     f"{r.baseline_ms:.5f}",
                     f"{100 * (r.baseline_ms - r.measured_ms) / r.measured_ms:.2f}",
+                    f"{r.pass_spread_pct:.2f}",
                 ]
             )
     tmp.replace(path)

@@ -120,21 +120,38 @@ def build(
     max_runs: MaxRunsOption = None,
     budget_s: BudgetOption = None,
     calibrate: Annotated[
-        int, typer.Option("--calibrate", help="calibrate on N measured whole networks (0: no)")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--calibrate",
+            help="calibrate on N whole networks measured during the build (0: no; default 12)",
+        ),
+    ] = None,
 ) -> None:
     """Measure every layer signature of the space on this machine (incremental, resumable)."""
     import time
 
     from latency import bundle_runner
     from latency.enumerate import space_signatures
-    from latency.profile import OrtMeasurer, build_table
+    from latency.profile import (
+        CALIBRATION_NETWORKS,
+        OrtMeasurer,
+        build_table,
+        calibration_networks,
+    )
 
+    calibrate = CALIBRATION_NETWORKS if calibrate is None else calibrate
+    if calibrate < 0 or 0 < calibrate < 4:
+        raise ValueError(
+            f"--calibrate must be 0 (no calibration) or >= 4 networks, got {calibrate}"
+        )
     space = _space(config, task_channels, task_classes)
     signatures = space_signatures(space, activation=activation)
     timing = _timing(warmup, min_runs, max_runs, budget_s)
     start = time.monotonic()
-    with _progress_bar(f"measuring {len(signatures)} signatures") as progress:
+    label = f"measuring {len(signatures)} signatures"
+    if calibrate:
+        label += f" and {calibrate} networks x 3 passes"
+    with _progress_bar(label) as progress:
         table = build_table(
             signatures,
             out,
@@ -143,16 +160,14 @@ def build(
             measurer=OrtMeasurer(threads, timing),
             progress=progress,
             provenance={"source": "hwnas latency build", "space": space.to_dict()},
+            calibrate_on=calibration_networks(space, calibrate) if calibrate else None,
         )
-    if calibrate and not table.protocol.get("calibration"):
-        from latency.profile import calibrate_on_space
-
-        with _progress_bar(f"calibrating on {calibrate} networks") as progress:
-            fit = calibrate_on_space(table, space, n=calibrate, progress=progress)
-        table.save(out)
+    fit = table.protocol.get("calibration")
+    if fit:
+        low, high = fit["ratio_range"]
         typer.echo(
-            f"calibration: scale {fit['scale']:.3f}, per layer "
-            f"{fit['per_layer_ms'] * 1e3:+.1f} us, overhead {fit['overhead_ms']:.4f} ms"
+            f"calibration on {fit['networks']} whole networks: entries x {fit['scale']:.3f} "
+            f"(network / sum of its entries from {low:.3f} to {high:.3f})"
         )
     typer.echo(
         f"wrote {out}: {len(table.entries)} entries for {table.device_name} "
@@ -304,6 +319,9 @@ def validate(
     out: Annotated[Path, typer.Option("--out", help="folder for CSV/PNG/JSON")] = Path(
         "latency-validation"
     ),
+    passes: Annotated[
+        int, typer.Option("--passes", help="measure every network once per pass (median)")
+    ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Measure N sampled whole networks here and compare with the table and a MAC baseline."""
@@ -312,8 +330,8 @@ def validate(
 
     loaded, _ = _load(table, device)
     space = _space(config, task_channels, task_classes)
-    with _progress_bar(f"measuring {n} networks") as progress:
-        report = validate(loaded, space, n=n, seed=seed, progress=progress)
+    with _progress_bar(f"measuring {n} networks, {passes} passes") as progress:
+        report = validate(loaded, space, n=n, seed=seed, progress=progress, passes=passes)
     csv_path = write_csv(report, out / "validation.csv")
     png_path = plot_scatter(report, out / "validation.png")
     write_json_atomic(out / "validation.json", report.to_dict())
@@ -329,4 +347,9 @@ def validate(
             f"{m.kendall_tau:8.3f}{m.spearman_rho:8.3f}{m.max_abs_error:7.1f}%"
         )
     typer.echo(f"baseline: {report.baseline_fit}")
+    if passes > 1:
+        typer.echo(
+            f"measurement noise: a network's passes spread by {report.median_pass_spread_pct:.1f} "
+            "% of its median (median over networks)"
+        )
     typer.echo(f"wrote {csv_path}, {png_path}, {out / 'validation.json'}")

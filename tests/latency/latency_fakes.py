@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from latency.signature import Signature
+from latency.signature import Signature, arch_signatures
+from space import Arch
 
 
 def true_ms(signature: Signature) -> float:
@@ -19,8 +20,12 @@ class FakeMeasurer:
     call_ms = 0.01
     reorder_handling = "probed: fake reorder pairs"
 
+    # A layer inside a whole network runs this much slower than alone (what calibration finds).
+    in_network_factor = 1.05
+
     def __init__(self, fail_after: int | None = None) -> None:
         self.layers: list[str] = []
+        self.calls: list[str] = []  # "layer" / "network", in the order measured
         self.reorders: list[tuple[int, ...]] = []
         self.fail_after = fail_after
 
@@ -48,6 +53,7 @@ class FakeMeasurer:
         if self.fail_after is not None and len(self.layers) >= self.fail_after:
             raise KeyboardInterrupt
         self.layers.append(signature.key)
+        self.calls.append("layer")
         # A single-layer model reorders its input into the blocked layout (30 % of the pair) and
         # its output back (70 %); a network pays both once per intermediate tensor.
         before, after = reorder_sides(signature)
@@ -55,6 +61,14 @@ class FakeMeasurer:
         total += 0.3 * self.pair_ms(before) if before is not None else 0.0
         total += 0.7 * self.pair_ms(after) if after is not None else 0.0
         return _timing(total)
+
+    def network(
+        self, arch: Arch, activation: str = "relu", budget_s: float = 1.0
+    ) -> dict[str, Any]:
+        """A whole network: its layers, each `in_network_factor` slower, and one call cost."""
+        self.calls.append("network")
+        layers = sum(true_ms(s) for s in arch_signatures(arch, activation))
+        return _timing(self.call_ms + self.in_network_factor * layers)
 
 
 def _timing(ms: float) -> dict[str, Any]:

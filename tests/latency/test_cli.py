@@ -24,10 +24,22 @@ pytestmark = pytest.mark.onnx
 @pytest.fixture
 def built(tmp_path: Path, tiny_config: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     out = tmp_path / "table.json"
-    assert main(["latency", "build", "--out", str(out), "--config", str(tiny_config), *QUICK]) == 0
+    build = ["latency", "build", "--out", str(out), "--config", str(tiny_config), *QUICK]
+    assert main([*build, "--calibrate", "4"]) == 0
     captured = capsys.readouterr()
-    assert "37 entries" in captured.out and "37/37" in captured.err
+    # 37 signatures and 4 calibration networks measured 3 times each.
+    assert "37 entries" in captured.out and "49/49" in captured.err
+    assert "calibration on 4 whole networks: entries x " in captured.out
     return out
+
+
+def test_build_refuses_a_calibration_on_too_few_networks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["latency", "build", "--out", str(tmp_path / "t.json"), "--calibrate", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--calibrate must be 0 (no calibration) or >= 4 networks, got 2" in err
+    assert not (tmp_path / "t.json").exists()
 
 
 def test_build_writes_a_full_table(built: Path) -> None:
@@ -36,6 +48,7 @@ def test_build_writes_a_full_table(built: Path) -> None:
     assert all(e.runs >= 3 and e.median_ms > 0 for e in table.entries.values())
     assert table.protocol["min_runs"] == 3 and table.protocol["max_runs"] == 5
     assert table.device["threads"] == 1
+    assert table.protocol["calibration"]["networks"] == 4
 
 
 def test_predict_json_and_errors(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -201,7 +214,7 @@ def test_build_with_calibration(tmp_path: Path, tiny_config: Path) -> None:
     assert main(args) == 0
     table = LatencyTable.load(out)
     fit = table.protocol["calibration"]
-    assert fit["networks"] == 4 and fit["seed"] == 1000
+    assert fit["networks"] == 4 and len(fit["archs"]) == 4 and fit["passes"] == 3
     assert table.network_overhead_ms == pytest.approx(fit["overhead_ms"])
     # Re-running does not calibrate twice.
     assert main(args) == 0

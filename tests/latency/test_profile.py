@@ -14,7 +14,7 @@ from latency.enumerate import space_signatures
 from latency.profile import build_table
 from latency.signature import arch_signatures
 from latency.table import LatencyTable
-from space import SearchSpace
+from space import Arch, SearchSpace
 
 
 class FakeClock:
@@ -137,16 +137,74 @@ def test_real_measurement_of_a_few_layers(tmp_path: Path, tiny_space: SearchSpac
     assert 0 < table.network_overhead_ms < 1
 
 
-def test_calibration_fit_recovers_a_known_relation() -> None:
+def test_calibration_fit_is_the_median_ratio_and_ignores_one_slow_network() -> None:
     sums = [1.0, 2.0, 4.0, 8.0, 3.0]
-    layers = [20, 30, 25, 40, 22]
-    measured = [0.05 + 0.9 * s - 0.001 * n for s, n in zip(sums, layers, strict=True)]
-    fit = runner.fit_calibration(sums, layers, measured)
-    assert fit["overhead_ms"] == pytest.approx(0.05)
-    assert fit["scale"] == pytest.approx(0.9)
-    assert fit["per_layer_ms"] == pytest.approx(-0.001)
+    measured = [0.02 + 1.05 * s for s in sums]
+    measured[2] *= 1.5  # one network measured in a slow moment
+    fit = runner.fit_calibration(sums, measured, overhead_ms=0.02)
+    assert fit["scale"] == pytest.approx(1.05)
+    assert fit["overhead_ms"] == 0.02 and fit["per_layer_ms"] == 0.0 and fit["networks"] == 5
+    assert fit["ratio_range"][1] == pytest.approx((0.02 + 1.05 * 4.0) * 1.5 / 4.0 - 0.005)
     with pytest.raises(ValueError, match="at least 4 networks, got 2"):
-        runner.fit_calibration(sums[:2], layers[:2], measured[:2])
+        runner.fit_calibration(sums[:2], measured[:2], overhead_ms=0.02)
+    with pytest.raises(ValueError, match="got 4 sums and 5 networks"):
+        runner.fit_calibration(sums[:4], measured, overhead_ms=0.02)
+
+
+def test_build_calibrates_on_networks_measured_between_its_entries(
+    tmp_path: Path, tiny_space: SearchSpace
+) -> None:
+    rng = np.random.default_rng(0)
+    networks = [tiny_space.sample(rng) for _ in range(4)]
+    sigs = space_signatures(tiny_space)
+    measurer = FakeMeasurer()
+    out = tmp_path / "t.json"
+    table = build_table(
+        sigs,
+        out,
+        measurer=measurer,
+        device={"name": "f", "threads": 1},
+        calibrate_on=networks,
+        calibration_passes=2,
+    )
+    # 8 network measurements spread over the 37 layer measurements, the last one at the end.
+    positions = [i for i, call in enumerate(measurer.calls) if call == "network"]
+    assert len(positions) == 8 and positions[0] < len(measurer.calls) / 4
+    assert measurer.calls[-1] == "network"
+    fit = table.protocol["calibration"]
+    assert fit["scale"] == pytest.approx(FakeMeasurer.in_network_factor)
+    assert fit["passes"] == 2 and fit["archs"] == [a.to_str() for a in networks]
+    for arch in networks:
+        assert table.predict(arch) == pytest.approx(measurer.network(arch)["median_ms"])
+    # Reloaded and extended: no second calibration, new entries scaled like the others.
+    other = space_signatures(tiny_space.with_task(3, 100))
+    again = build_table(sigs + other, out, measurer=FakeMeasurer(), calibrate_on=networks)
+    assert again.protocol["calibration"] == fit
+    plain = build_table(sigs + other, tmp_path / "plain.json", measurer=FakeMeasurer())
+    new = next(s for s in other if s.key not in table.entries)
+    assert again.entries[new.key].median_ms == pytest.approx(
+        FakeMeasurer.in_network_factor * plain.entries[new.key].median_ms
+    )
+
+
+def test_measure_in_passes_goes_over_all_networks_once_per_pass(tiny_space: SearchSpace) -> None:
+    from latency.profile import measure_in_passes
+
+    rng = np.random.default_rng(0)
+    archs = [tiny_space.sample(rng) for _ in range(3)]
+    order: list[str] = []
+    seen: list[tuple[int, int]] = []
+
+    def measure(arch: Arch) -> float:
+        order.append(arch.to_str())
+        return float(len(order))
+
+    runs = measure_in_passes(archs, measure, 2, progress=lambda d, t: seen.append((d, t)))
+    assert order == [a.to_str() for a in archs] * 2
+    assert runs == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
+    assert seen[-1] == (6, 6) and len(seen) == 6
+    with pytest.raises(ValueError, match="passes must be >= 1, got 0"):
+        measure_in_passes(archs, measure, 0)
 
 
 def test_calibrated_table_predicts_the_fitted_relation_and_extends(
@@ -161,9 +219,10 @@ def test_calibrated_table_predicts_the_fitted_relation_and_extends(
     archs = [tiny_space.sample(rng) for _ in range(8)]
     table = build_table(sigs, out, measurer=FakeMeasurer())
     before = {a: table.predict(a) for a in archs}
-    measured = [(a, 0.8 * (before[a] - 0.01) + 0.02) for a in archs]
+    overhead = table.network_overhead_ms
+    measured = [(a, overhead + 0.8 * (before[a] - overhead)) for a in archs]
     fit = calibrate_table(table, measured, seed=0)
-    assert fit["scale"] == pytest.approx(0.8) and fit["overhead_ms"] == pytest.approx(0.02)
+    assert fit["scale"] == pytest.approx(0.8) and fit["overhead_ms"] == overhead
     for arch, ms in measured:
         assert table.predict(arch) == pytest.approx(ms)
     table.save(out)
