@@ -1,7 +1,9 @@
 """Write a self-contained profiling bundle: layer models, shared weights, manifest and runner.
 
 The folder needs only python3, numpy and onnxruntime on the target device: ``python3 run.py``
-writes a table JSON (schema version 1) that ``hwnas latency import`` accepts.
+writes a table JSON (schema version 1) that ``hwnas latency import`` accepts. With calibration
+networks, the runner also times those whole networks between the layers and calibrates the table
+on them, as ``hwnas latency build`` does locally.
 """
 
 from __future__ import annotations
@@ -17,19 +19,21 @@ from latency.onnx_graphs import (
     call_model,
     input_shape,
     layer_model,
+    network_model,
     output_shape,
     reorder_model,
     shared_weights,
     weight_count,
 )
 from latency.profile import reorder_sides
-from latency.signature import Signature
+from latency.signature import Signature, arch_signatures
 from latency.table import write_json_atomic
+from space import Arch
 
 README = """hwnas latency bundle
 ====================
 
-Measures {count} layer signatures with onnxruntime on the device you run it on.
+Measures {count} layer signatures with onnxruntime on the device you run it on.{calibration}
 
     python3 -m pip install numpy onnxruntime     # if not installed
     python3 -m pip install onnx                  # optional: exact layout handling on x86 CPUs
@@ -45,13 +49,38 @@ def write_bundle(
     *,
     space: dict[str, Any] | None = None,
     timing: dict[str, Any] | None = None,
+    calibrate_on: list[Arch] | None = None,
+    calibration_passes: int = 3,
+    network_budget_s: float = 1.0,
 ) -> Path:
-    """Write the bundle for ``signatures`` into the folder ``out`` (created; must be empty)."""
+    """Write the bundle for ``signatures`` into the folder ``out`` (created; must be empty).
+
+    ``calibrate_on`` are whole networks (none, or at least 4) the runner times
+    ``calibration_passes`` times each within ``network_budget_s`` per network, to calibrate the
+    table as `latency.profile.build_table` does; every layer of theirs must be in ``signatures``.
+    """
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"bundle folder {str(out)!r} is not empty: choose a new --out")
     if not signatures:
         raise ValueError("a bundle needs at least one layer signature")
+    calibrate_on = list(calibrate_on or [])
+    if 0 < len(calibrate_on) < 4:
+        raise ValueError(
+            f"a calibration needs 0 (none) or at least 4 networks, got {len(calibrate_on)}"
+        )
+    if calibration_passes < 1:
+        raise ValueError(f"calibration_passes must be >= 1, got {calibration_passes}")
+    activation, dtype = signatures[0].activation, signatures[0].dtype
+    keys = {s.key for s in signatures}
+    network_layers = [arch_signatures(arch, activation, dtype) for arch in calibrate_on]
+    for arch, layers_of in zip(calibrate_on, network_layers, strict=True):
+        outside = [s.key for s in layers_of if s.key not in keys]
+        if outside:
+            raise ValueError(
+                f"calibration network {arch.to_str()!r} has layer {outside[0]} that is not "
+                "among the bundle's signatures: calibrate on networks of the bundled space"
+            )
     (out / "layers").mkdir(parents=True, exist_ok=True)
     (out / "probes").mkdir(exist_ok=True)
     pool = shared_weights(max(weight_count(s) for s in signatures) + 4096)
@@ -97,11 +126,39 @@ def write_bundle(
         ],
         "layers": layers,
     }
+    if calibrate_on:
+        manifest["calibration"] = {
+            "passes": calibration_passes,
+            "network_budget_s": network_budget_s,
+            # In layers/ beside the layer models: a model's external data resolves relative to
+            # the model file, so networks and layers read the one weights.bin.
+            "networks": [
+                {
+                    "arch": arch.to_str(),
+                    "file": save(
+                        network_model(arch, activation, dtype, pool, external=True),
+                        f"layers/network_{index}.onnx",
+                    ),
+                    "input_shape": [1, arch.in_channels, arch.resolution, arch.resolution],
+                    "layers": [s.key for s in layers_of],
+                }
+                for index, (arch, layers_of) in enumerate(
+                    zip(calibrate_on, network_layers, strict=True)
+                )
+            ],
+        }
     write_json_atomic(out / "manifest.json", manifest)
     runner_source = resources.files("latency").joinpath("bundle_runner.py")
     with resources.as_file(runner_source) as source:
         shutil.copyfile(source, out / "run.py")
-    (out / "README.txt").write_text(README.format(count=len(layers)))
+    calibration = (
+        f"\nIt also times {len(calibrate_on)} whole networks {calibration_passes} times each, "
+        "spread between the layers,\nand calibrates the table on them (layers inside a network "
+        "run a few percent slower\nthan timed alone), as 'hwnas latency build' does."
+        if calibrate_on
+        else ""
+    )
+    (out / "README.txt").write_text(README.format(count=len(layers), calibration=calibration))
     return out
 
 

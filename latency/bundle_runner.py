@@ -6,8 +6,11 @@ Usage (inside a folder written by ``hwnas latency bundle``)::
     python3 run.py [--threads N] [--out table.json] [--name NAME]
 
 It times every layer model of ``manifest.json`` with onnxruntime and writes a latency table (JSON,
-schema version 1) that ``hwnas latency import`` accepts. Re-running resumes: entries already in the
-output file are kept, and the file is rewritten atomically every few seconds.
+schema version 1) that ``hwnas latency import`` accepts. Re-running resumes: entries (and
+whole-network times) already in the output file are kept, and the file is rewritten atomically every
+few seconds.
+When the manifest lists calibration networks, each is timed whole a few times between the layer
+measurements, and the finished table is calibrated on them as a local ``hwnas latency build`` is.
 
 This module is also the timing protocol of the local profiler (`latency.profile` imports it), so a
 table measured on a board and one measured here follow the same procedure:
@@ -316,6 +319,20 @@ def fit_calibration(
     }
 
 
+def calibration_schedule(networks: int, passes: int) -> list[int]:
+    """The order of a calibration's network measurements: pass after pass over all networks."""
+    return [index for _ in range(passes) for index in range(networks)]
+
+
+def networks_due(measured: int, todo: int, scheduled: int) -> int:
+    """How many of ``scheduled`` network measurements are due after ``measured`` of ``todo`` layers.
+
+    Spreads the network measurements evenly between the layer measurements (all at once when
+    there are no layers left to measure), so that the networks see the machine as the entries did.
+    """
+    return scheduled if not todo else measured * scheduled // todo
+
+
 def calibrated(median_ms: float, calibration: dict[str, Any] | None) -> float:
     """An entry's time after a whole-network calibration (unchanged without one)."""
     if not calibration:
@@ -374,6 +391,24 @@ def _load_partial(out: Path) -> dict[str, Any] | None:
     return data
 
 
+def calibrated_entry(entry: dict[str, Any], calibration: dict[str, Any]) -> dict[str, Any]:
+    """A corrected entry after a whole-network calibration (median, mean and spread scaled)."""
+    return {
+        **entry,
+        "median_ms": calibrated(entry["median_ms"], calibration),
+        "mean_ms": calibrated(entry["mean_ms"], calibration),
+        "std_ms": entry["std_ms"] * calibration["scale"],
+    }
+
+
+def _load_network_raw(partial: dict[str, Any] | None, networks: int) -> list[list[dict[str, Any]]]:
+    """The whole-network timings of a partial output, or none if it is not of this bundle."""
+    kept = partial.get("network_raw") if partial else None
+    if not isinstance(kept, list) or len(kept) != networks:
+        return [[] for _ in range(networks)]
+    return [list(times) if isinstance(times, list) else [] for times in kept]
+
+
 def run_bundle(
     folder: Path,
     out: Path,
@@ -382,14 +417,32 @@ def run_bundle(
     log: Callable[[str], None] | None = None,
     save_every_s: float = 5.0,
 ) -> dict[str, Any]:
-    """Measure every model of the bundle in ``folder`` and write the table to ``out``."""
+    """Measure every model of the bundle in ``folder`` and write the table to ``out``.
+
+    Calibration networks listed in the manifest are each timed ``passes`` times, spread evenly
+    between the layer measurements (as `latency.profile.build_table` does); once all of them and
+    every layer are measured, the table is calibrated on them (see `fit_calibration`).
+    """
     manifest = json.loads((folder / "manifest.json").read_text())
     settings = {**DEFAULTS, **manifest.get("protocol", {})}
     timing = {k: settings[k] for k in ("warmup", "min_runs", "max_runs", "budget_s")}
+    calibration_plan = manifest.get("calibration") or {}
+    networks: list[dict[str, Any]] = list(calibration_plan.get("networks", []))
+    passes = int(calibration_plan.get("passes", 3))
+    # A network's timing settings are those of `latency.profile.OrtMeasurer.network`: its
+    # budget is split over its passes, and the run cap is lifted so that budget is honoured.
+    network_timing = {
+        **timing,
+        "budget_s": float(calibration_plan.get("network_budget_s", 1.0)) / passes,
+        "max_runs": max(timing["max_runs"], 1000),
+    }
     partial = _load_partial(out)
     same = partial is not None and partial.get("device", {}).get("threads") == threads
     raw: dict[str, Any] = dict(partial.get("raw", {})) if partial and same else {}
+    network_raw = _load_network_raw(partial if same else None, len(networks))
     protocol_state: dict[str, Any] = dict(partial["protocol"]) if partial and same else {}
+    # Refitted from the raw timings by `document`, never carried over.
+    protocol_state.pop("calibration", None)
     device = describe_device(threads, name=name, prefix=platform.machine() or "device")
 
     if "call_overhead_ms" not in protocol_state:
@@ -423,6 +476,23 @@ def run_bundle(
     last_save = time.monotonic()
     start = time.monotonic()
 
+    def calibration(entries: dict[str, Any]) -> dict[str, Any] | None:
+        """The fit on the networks once every layer and every network pass is measured."""
+        complete = all(len(times) >= passes for times in network_raw)
+        if not networks or not complete or any(item["key"] not in entries for item in layers):
+            return None
+        measured = [
+            float(statistics.median(t["median_ms"] for t in times[:passes]))
+            for times in network_raw
+        ]
+        sums = [sum(entries[key]["median_ms"] for key in n["layers"]) for n in networks]
+        return {
+            **fit_calibration(sums, measured, protocol_state["call_overhead_ms"]),
+            "passes": passes,
+            "archs": [n["arch"] for n in networks],
+            "measured_ms": measured,
+        }
+
     def document() -> dict[str, Any]:
         call_ms = protocol_state["call_overhead_ms"]
         entries = {}
@@ -439,24 +509,49 @@ def run_bundle(
                 reorders.get(shape_key(item["input_shape"]), 0.0) if item["reorder_in"] else 0,
                 reorders.get(shape_key(item["output_shape"]), 0.0) if item["reorder_out"] else 0,
             )
+        fit = calibration(entries)
+        protocol = {**protocol_description(timing, "bundle runner"), **protocol_state}
+        if fit is not None:
+            entries = {key: calibrated_entry(entry, fit) for key, entry in entries.items()}
+            protocol["calibration"] = fit
         return {
             "schema_version": SCHEMA_VERSION,
             "device": device,
-            "protocol": {**protocol_description(timing, "bundle runner"), **protocol_state},
+            "protocol": protocol,
             "activation": manifest.get("activation", "relu"),
             "dtype": manifest.get("dtype", "fp32"),
-            "network_overhead_ms": protocol_state["call_overhead_ms"],
+            "network_overhead_ms": fit["overhead_ms"] if fit else call_ms,
             "provenance": {"source": "hwnas latency bundle", "space": manifest.get("space")},
             "cost_model": None,
             "report": None,
             "entries": entries,
             "raw": raw,
+            "network_raw": network_raw,
         }
 
+    todo = [item for item in layers if item["key"] not in raw]
+    position = {item["key"]: index for index, item in enumerate(layers, start=1)}
+    schedule = calibration_schedule(len(networks), passes)
+    # A resumed run spreads what is left of the schedule over the layers left to measure.
+    done_before = min(sum(map(len, network_raw)), len(schedule))
+    left = len(schedule) - done_before
+
+    def measure_networks_due(measured_layers: int) -> None:
+        due = done_before + networks_due(measured_layers, len(todo), left)
+        while sum(map(len, network_raw)) < due:
+            index = schedule[sum(map(len, network_raw))]
+            network = networks[index]
+            session = open_session(folder / network["file"], threads)
+            times = network_raw[index]
+            times.append(time_session(session, network["input_shape"], **network_timing))
+            if log is not None:
+                log(
+                    f"[network {index + 1}/{len(networks)}, pass {len(times)}/{passes}] "
+                    f"{times[-1]['median_ms']:.3f} ms (elapsed {time.monotonic() - start:.0f} s)"
+                )
+
     try:
-        for index, item in enumerate(layers, start=1):
-            if item["key"] in raw:
-                continue
+        for measured_layers, item in enumerate(todo, start=1):
             path, shape = folder / item["file"], item["input_shape"]
             stripped = (
                 strip_reorders(path, threads, item["input_shape"], item["output_shape"])
@@ -468,15 +563,18 @@ def run_bundle(
                 shape = stripped[1]
             measured = time_session(open_session(model, threads), shape, **timing)
             raw[item["key"]] = {**measured, "stripped": stripped is not None}
+            if log is not None:
+                elapsed = time.monotonic() - start
+                key = item["key"]
+                log(
+                    f"[{position[key]}/{len(layers)}] {key} {raw[key]['median_ms']:.3f} ms"
+                    f" (elapsed {elapsed:.0f} s)"
+                )
+            measure_networks_due(measured_layers)
             if time.monotonic() - last_save > save_every_s:
                 write_json_atomic(out, document())
                 last_save = time.monotonic()
-            if log is not None:
-                elapsed = time.monotonic() - start
-                log(
-                    f"[{index}/{len(layers)}] {item['key']} {raw[item['key']]['median_ms']:.3f} ms"
-                    f" (elapsed {elapsed:.0f} s)"
-                )
+        measure_networks_due(len(todo))
     finally:
         write_json_atomic(out, document())
     return document()

@@ -229,7 +229,7 @@ def build_table(
         return float(timing["median_ms"])
 
     # Calibration measurements (network index per pass), due after the k-th todo signature.
-    schedule = [i for _ in range(calibration_passes) for i in range(len(calibrate_on))]
+    schedule = runner.calibration_schedule(len(calibrate_on), calibration_passes)
     network_times: list[list[float]] = [[] for _ in calibrate_on]
     total = len(set(signatures)) + len(schedule)
     done = len(set(signatures)) - len(todo)
@@ -239,7 +239,7 @@ def build_table(
 
     def measure_networks_due(measured_signatures: int) -> None:
         nonlocal done
-        due = len(schedule) if not todo else measured_signatures * len(schedule) // len(todo)
+        due = runner.networks_due(measured_signatures, len(todo), len(schedule))
         while sum(map(len, network_times)) < due:
             index = schedule[sum(map(len, network_times))]
             network_times[index].append(measure_network(calibrate_on[index]))

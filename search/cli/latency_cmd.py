@@ -189,13 +189,26 @@ def bundle(
     min_runs: MinRunsOption = None,
     max_runs: MaxRunsOption = None,
     budget_s: BudgetOption = None,
+    calibrate: Annotated[
+        int | None,
+        typer.Option(
+            "--calibrate",
+            help="calibrate on N whole networks timed during the run (0: no; default 12)",
+        ),
+    ] = None,
 ) -> None:
     """Write a folder that measures the space's layers on any device with numpy + onnxruntime."""
     from latency.bundle import write_bundle
     from latency.enumerate import space_signatures
+    from latency.profile import CALIBRATION_NETWORKS, calibration_networks
 
     if threads < 1:
         raise ValueError(f"--threads must be >= 1, got {threads}")
+    calibrate = CALIBRATION_NETWORKS if calibrate is None else calibrate
+    if calibrate < 0 or 0 < calibrate < 4:
+        raise ValueError(
+            f"--calibrate must be 0 (no calibration) or >= 4 networks, got {calibrate}"
+        )
     space = _space(config, task_channels, task_classes)
     signatures = space_signatures(space, activation=activation)
     folder = write_bundle(
@@ -203,10 +216,13 @@ def bundle(
         out,
         space=space.to_dict(),
         timing=_timing(warmup, min_runs, max_runs, budget_s),
+        calibrate_on=calibration_networks(space, calibrate) if calibrate else None,
     )
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    networks = f" and {calibrate} calibration networks" if calibrate else ""
     typer.echo(
-        f"wrote {folder}: {len(signatures)} layer models ({size / 1e6:.1f} MB); on the device run "
+        f"wrote {folder}: {len(signatures)} layer models{networks} ({size / 1e6:.1f} MB); "
+        "on the device run "
         f"'python3 run.py --threads {threads}', then 'hwnas latency import table-{threads}t.json'"
     )
 

@@ -69,6 +69,8 @@ def test_runner_without_torch_and_import(
                 "5",
                 "--budget-s",
                 "0.001",
+                "--calibrate",
+                "4",
             ]
         )
         == 0
@@ -90,8 +92,13 @@ def test_runner_without_torch_and_import(
     assert data["device"]["name"] == "venv-board" and data["device"]["threads"] == 1
     assert data["device"]["runtime"].startswith("onnxruntime")
     assert data["protocol"]["measured_by"] == "bundle runner"
+    # Calibrated on the 4 networks, each timed 3 times between the layers, without hwnas.
+    fit = data["protocol"]["calibration"]
+    assert fit["networks"] == 4 and fit["passes"] == 3 and fit["scale"] > 0
+    assert [len(times) for times in data["network_raw"]] == [3] * 4
     assert main(["latency", "import", str(out)]) == 0
     info = {d.name: d for d in list_devices()}["venv-board"]
     assert info.source == "imported" and info.entries == 37
     table = LatencyTable.load(info.path)
     assert all(e.runs >= 3 for e in table.entries.values())
+    assert table.protocol["calibration"] == fit
