@@ -92,12 +92,17 @@ def main() -> None:
         help="more seeds, each with its own TPE and random run under --work",
     )  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("runs/bench-quality"))
+    parser.add_argument(
+        "--table", default=None,
+        help="latency table of the new runs (default: the TPE run's); TPE and random of one "
+        "seed always share it",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("results/search/quality.json"))
     args = parser.parse_args()
     info = read_run_info(args.tpe_run)
     settings = info["settings"]
     n_trials = settings["trials"]
-    table = settings["table"]
+    table = args.table or settings["table"]
     base_seed = int(settings["seed"])
     runs = {base_seed: (args.tpe_run, args.random_run)}
     runs.update({s: (args.work / f"tpe-s{s}", args.work / f"random-s{s}") for s in args.seeds})
@@ -142,7 +147,8 @@ def main() -> None:
         "# Search quality: TPE (with the latency constraint) vs random sampling",
         "",
         f"Same settings for every run: {n_trials} trained networks, target {ref_latency:g} ms "
-        f"on {settings['device']} (table `{table}`), {settings['workers']} workers; seeds "
+        f"on {settings['device']}, {settings['workers']} workers; seed {base_seed} ran on the "
+        f"table `{settings['table']}` as it was then, the other seeds on `{table}`; seeds "
         f"{', '.join(str(s) for s in runs)}. Hypervolume reference point: ({ref_latency:g} ms, "
         f"accuracy {ref_accuracy:g} = chance), area in ms x accuracy. 'trials' counts Optuna "
         "trials; the budget is trained networks (infeasible candidates are free), so 'random' "
