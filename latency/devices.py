@@ -157,7 +157,7 @@ def ensure_local_table(
 ) -> tuple[LatencyTable, Path]:
     """This machine's table, measuring whatever signatures of ``space`` it does not have yet."""
     from latency.enumerate import space_signatures
-    from latency.profile import build_table, calibration_networks
+    from latency.profile import build_table
 
     space = space or SearchSpace.default()
     path = path or local_table_path(threads)
@@ -173,7 +173,6 @@ def ensure_local_table(
         device=runner.describe_device(threads, name=local_device_name(threads)),
         progress=progress,
         provenance={"source": "hwnas latency build (automatic, first use)"},
-        calibrate_on=calibration_networks(space),
     )
     return built, path
 

@@ -21,8 +21,6 @@ from latency.table import Entry, LatencyTable
 from space import Arch
 
 Progress = Callable[[int, int], None]
-# Whole networks a build measures to calibrate its entries (see `build_table`).
-CALIBRATION_NETWORKS = 12
 
 
 class Measurer(Protocol):
@@ -348,7 +346,7 @@ def measure_in_passes(
     return runs
 
 
-def calibration_networks(space: Any, n: int = CALIBRATION_NETWORKS, seed: int = 1000) -> list[Arch]:
+def calibration_networks(space: Any, n: int, seed: int = 1000) -> list[Arch]:
     """The whole networks a build of ``space`` calibrates on (seeded apart from validation)."""
     import numpy as np
 

@@ -31,6 +31,15 @@ MinRunsOption = Annotated[
 MaxRunsOption = Annotated[
     int | None, typer.Option("--max-runs", help="maximum timed runs per entry")
 ]
+# Off by default: on the development machine a calibration made predictions worse (see
+# results/latency/README.md); it stays for devices where layers slow down inside a network.
+CalibrateOption = Annotated[
+    int,
+    typer.Option(
+        "--calibrate",
+        help="calibrate on N (>= 4) whole networks timed between the layers (default 0: off)",
+    ),
+]
 BudgetOption = Annotated[float | None, typer.Option("--budget-s", help="time budget per entry (s)")]
 
 
@@ -99,6 +108,13 @@ def _timing(
     return timing
 
 
+def _check_calibrate(calibrate: int) -> None:
+    if calibrate < 0 or 0 < calibrate < 4:
+        raise ValueError(
+            f"--calibrate must be 0 (no calibration) or >= 4 networks, got {calibrate}"
+        )
+
+
 def _load(table: Path | None, device: str | None) -> tuple[Any, Path]:
     from latency.devices import resolve_table
 
@@ -119,31 +135,16 @@ def build(
     min_runs: MinRunsOption = None,
     max_runs: MaxRunsOption = None,
     budget_s: BudgetOption = None,
-    calibrate: Annotated[
-        int | None,
-        typer.Option(
-            "--calibrate",
-            help="calibrate on N whole networks measured during the build (0: no; default 12)",
-        ),
-    ] = None,
+    calibrate: CalibrateOption = 0,
 ) -> None:
     """Measure every layer signature of the space on this machine (incremental, resumable)."""
     import time
 
     from latency import bundle_runner
     from latency.enumerate import space_signatures
-    from latency.profile import (
-        CALIBRATION_NETWORKS,
-        OrtMeasurer,
-        build_table,
-        calibration_networks,
-    )
+    from latency.profile import OrtMeasurer, build_table, calibration_networks
 
-    calibrate = CALIBRATION_NETWORKS if calibrate is None else calibrate
-    if calibrate < 0 or 0 < calibrate < 4:
-        raise ValueError(
-            f"--calibrate must be 0 (no calibration) or >= 4 networks, got {calibrate}"
-        )
+    _check_calibrate(calibrate)
     space = _space(config, task_channels, task_classes)
     signatures = space_signatures(space, activation=activation)
     timing = _timing(warmup, min_runs, max_runs, budget_s)
@@ -189,26 +190,16 @@ def bundle(
     min_runs: MinRunsOption = None,
     max_runs: MaxRunsOption = None,
     budget_s: BudgetOption = None,
-    calibrate: Annotated[
-        int | None,
-        typer.Option(
-            "--calibrate",
-            help="calibrate on N whole networks timed during the run (0: no; default 12)",
-        ),
-    ] = None,
+    calibrate: CalibrateOption = 0,
 ) -> None:
     """Write a folder that measures the space's layers on any device with numpy + onnxruntime."""
     from latency.bundle import write_bundle
     from latency.enumerate import space_signatures
-    from latency.profile import CALIBRATION_NETWORKS, calibration_networks
+    from latency.profile import calibration_networks
 
     if threads < 1:
         raise ValueError(f"--threads must be >= 1, got {threads}")
-    calibrate = CALIBRATION_NETWORKS if calibrate is None else calibrate
-    if calibrate < 0 or 0 < calibrate < 4:
-        raise ValueError(
-            f"--calibrate must be 0 (no calibration) or >= 4 networks, got {calibrate}"
-        )
+    _check_calibrate(calibrate)
     space = _space(config, task_channels, task_classes)
     signatures = space_signatures(space, activation=activation)
     folder = write_bundle(
