@@ -65,10 +65,7 @@ def write_bundle(
     if not signatures:
         raise ValueError("a bundle needs at least one layer signature")
     calibrate_on = list(calibrate_on or [])
-    if 0 < len(calibrate_on) < 4:
-        raise ValueError(
-            f"a calibration needs 0 (none) or at least 4 networks, got {len(calibrate_on)}"
-        )
+    runner.check_calibration_size(len(calibrate_on))
     if calibration_passes < 1:
         raise ValueError(f"calibration_passes must be >= 1, got {calibration_passes}")
     activation, dtype = signatures[0].activation, signatures[0].dtype

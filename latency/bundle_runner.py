@@ -165,17 +165,8 @@ def summarize(times_ms: list[float]) -> dict[str, Any]:
 
 def uses_layout_reorders(model: bytes | str | Path, threads: int) -> bool:
     """Whether onnxruntime inserts layout reorders (NCHWc) around a convolution of ``model``."""
-    import onnxruntime as ort
-
     with tempfile.TemporaryDirectory() as tmp:
-        optimized = Path(tmp) / "optimized.onnx"
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.optimized_model_filepath = str(optimized)
-        options.log_severity_level = 3
-        source = model if isinstance(model, bytes) else str(model)
-        ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        optimized = optimized_model(model, threads, Path(tmp) / "optimized.onnx")
         return b"ReorderInput" in optimized.read_bytes()
 
 
@@ -288,6 +279,19 @@ def reorder_cost(probe_ms: float, call_ms: float) -> float:
     return max(probe_ms - call_ms, 0.0)
 
 
+# Fewer whole networks than this cannot outvote one measured in a slow moment.
+MIN_CALIBRATION_NETWORKS = 4
+
+
+def check_calibration_size(networks: int) -> None:
+    """``ValueError`` unless a calibration is asked on no networks or on enough of them."""
+    if 0 < networks < MIN_CALIBRATION_NETWORKS or networks < 0:
+        raise ValueError(
+            f"a calibration needs 0 (none) or at least {MIN_CALIBRATION_NETWORKS} networks, "
+            f"got {networks}"
+        )
+
+
 def fit_calibration(
     sums_ms: list[float], measured_ms: list[float], overhead_ms: float
 ) -> dict[str, Any]:
@@ -300,16 +304,22 @@ def fit_calibration(
     overhead, scale, per-layer constant) did worse on held-out networks (93 % vs 98 % within
     ±10 %). Opt-in: on the development machine even this fit made predictions worse.
     """
-    if len(measured_ms) < 4:
-        raise ValueError(f"a calibration needs at least 4 networks, got {len(measured_ms)}")
+    if len(measured_ms) < MIN_CALIBRATION_NETWORKS:
+        raise ValueError(
+            f"a calibration needs at least {MIN_CALIBRATION_NETWORKS} networks, "
+            f"got {len(measured_ms)}"
+        )
     if len(sums_ms) != len(measured_ms):
         raise ValueError(
             f"a calibration needs one sum per measured network, got {len(sums_ms)} sums "
             f"and {len(measured_ms)} networks"
         )
     ratios = [(m - overhead_ms) / s for s, m in zip(sums_ms, measured_ms, strict=True) if s > 0]
-    if len(ratios) < 4:
-        raise ValueError("a calibration needs at least 4 networks with a positive entry sum")
+    if len(ratios) < MIN_CALIBRATION_NETWORKS:
+        raise ValueError(
+            f"a calibration needs at least {MIN_CALIBRATION_NETWORKS} networks with a positive "
+            "entry sum"
+        )
     return {
         "overhead_ms": float(overhead_ms),
         "scale": float(statistics.median(ratios)),

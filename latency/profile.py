@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -167,6 +167,7 @@ def build_table(
     """
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
+    runner.check_calibration_size(len(calibrate_on or []))
     out = Path(out)
     measurer = measurer or OrtMeasurer(threads)
     activation = signatures[0].activation if signatures else "relu"
@@ -289,13 +290,7 @@ def build_table(
 def _apply(entry: Entry, calibration: dict[str, Any] | None) -> Entry:
     if not calibration:
         return entry
-    return Entry(
-        median_ms=runner.calibrated(entry.median_ms, calibration),
-        mean_ms=runner.calibrated(entry.mean_ms, calibration),
-        std_ms=entry.std_ms * calibration["scale"],
-        runs=entry.runs,
-        source=entry.source,
-    )
+    return Entry(**runner.calibrated_entry(asdict(entry), calibration))
 
 
 def calibrate_table(

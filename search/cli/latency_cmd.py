@@ -108,11 +108,26 @@ def _timing(
     return timing
 
 
-def _check_calibrate(calibrate: int) -> None:
-    if calibrate < 0 or 0 < calibrate < 4:
+def _what_to_measure(
+    config: Path | None,
+    task_channels: int | None,
+    task_classes: int | None,
+    activation: str,
+    calibrate: int,
+) -> tuple[Any, list[Any], list[Any]]:
+    """The space, its layer signatures and the ``calibrate`` networks (build and bundle)."""
+    from latency.bundle_runner import MIN_CALIBRATION_NETWORKS
+    from latency.enumerate import space_signatures
+    from latency.profile import calibration_networks
+
+    if calibrate < 0 or 0 < calibrate < MIN_CALIBRATION_NETWORKS:
         raise ValueError(
-            f"--calibrate must be 0 (no calibration) or >= 4 networks, got {calibrate}"
+            f"--calibrate must be 0 (no calibration) or >= {MIN_CALIBRATION_NETWORKS} networks, "
+            f"got {calibrate}"
         )
+    space = _space(config, task_channels, task_classes)
+    signatures = space_signatures(space, activation=activation)
+    return space, signatures, calibration_networks(space, calibrate) if calibrate else []
 
 
 def _load(table: Path | None, device: str | None) -> tuple[Any, Path]:
@@ -141,12 +156,11 @@ def build(
     import time
 
     from latency import bundle_runner
-    from latency.enumerate import space_signatures
-    from latency.profile import OrtMeasurer, build_table, calibration_networks
+    from latency.profile import OrtMeasurer, build_table
 
-    _check_calibrate(calibrate)
-    space = _space(config, task_channels, task_classes)
-    signatures = space_signatures(space, activation=activation)
+    space, signatures, networks = _what_to_measure(
+        config, task_channels, task_classes, activation, calibrate
+    )
     timing = _timing(warmup, min_runs, max_runs, budget_s)
     start = time.monotonic()
     label = f"measuring {len(signatures)} signatures"
@@ -161,7 +175,7 @@ def build(
             measurer=OrtMeasurer(threads, timing),
             progress=progress,
             provenance={"source": "hwnas latency build", "space": space.to_dict()},
-            calibrate_on=calibration_networks(space, calibrate) if calibrate else None,
+            calibrate_on=networks,
         )
     fit = table.protocol.get("calibration")
     if fit:
@@ -194,25 +208,23 @@ def bundle(
 ) -> None:
     """Write a folder that measures the space's layers on any device with numpy + onnxruntime."""
     from latency.bundle import write_bundle
-    from latency.enumerate import space_signatures
-    from latency.profile import calibration_networks
 
     if threads < 1:
         raise ValueError(f"--threads must be >= 1, got {threads}")
-    _check_calibrate(calibrate)
-    space = _space(config, task_channels, task_classes)
-    signatures = space_signatures(space, activation=activation)
+    space, signatures, networks = _what_to_measure(
+        config, task_channels, task_classes, activation, calibrate
+    )
     folder = write_bundle(
         signatures,
         out,
         space=space.to_dict(),
         timing=_timing(warmup, min_runs, max_runs, budget_s),
-        calibrate_on=calibration_networks(space, calibrate) if calibrate else None,
+        calibrate_on=networks,
     )
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-    networks = f" and {calibrate} calibration networks" if calibrate else ""
+    also = f" and {len(networks)} calibration networks" if networks else ""
     typer.echo(
-        f"wrote {folder}: {len(signatures)} layer models{networks} ({size / 1e6:.1f} MB); "
+        f"wrote {folder}: {len(signatures)} layer models{also} ({size / 1e6:.1f} MB); "
         "on the device run "
         f"'python3 run.py --threads {threads}', then 'hwnas latency import table-{threads}t.json'"
     )

@@ -187,6 +187,21 @@ def test_build_calibrates_on_networks_measured_between_its_entries(
     )
 
 
+def test_build_refuses_too_few_calibration_networks_before_measuring(
+    tmp_path: Path, tiny_space: SearchSpace
+) -> None:
+    rng = np.random.default_rng(0)
+    measurer = FakeMeasurer()
+    with pytest.raises(ValueError, match="0 \\(none\\) or at least 4 networks, got 2"):
+        build_table(
+            space_signatures(tiny_space),
+            tmp_path / "t.json",
+            measurer=measurer,
+            calibrate_on=[tiny_space.sample(rng) for _ in range(2)],
+        )
+    assert measurer.calls == [] and not (tmp_path / "t.json").exists()
+
+
 def test_measure_in_passes_goes_over_all_networks_once_per_pass(tiny_space: SearchSpace) -> None:
     from latency.profile import measure_in_passes
 
