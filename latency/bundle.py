@@ -9,11 +9,13 @@ on them, as ``hwnas latency build`` does locally.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from latency import bundle_runner as runner
+from latency.files import write_json_atomic
 from latency.onnx_graphs import (
     WEIGHTS_FILE,
     call_model,
@@ -27,7 +29,6 @@ from latency.onnx_graphs import (
 )
 from latency.profile import reorder_sides
 from latency.signature import Signature, arch_signatures
-from latency.table import write_json_atomic
 from space import Arch
 
 README = """hwnas latency bundle
@@ -70,9 +71,8 @@ def write_bundle(
         raise ValueError(f"calibration_passes must be >= 1, got {calibration_passes}")
     activation, dtype = signatures[0].activation, signatures[0].dtype
     keys = {s.key for s in signatures}
-    network_layers = [arch_signatures(arch, activation, dtype) for arch in calibrate_on]
-    for arch, layers_of in zip(calibrate_on, network_layers, strict=True):
-        outside = [s.key for s in layers_of if s.key not in keys]
+    for arch in calibrate_on:
+        outside = [s.key for s in arch_signatures(arch, activation, dtype) if s.key not in keys]
         if outside:
             raise ValueError(
                 f"calibration network {arch.to_str()!r} has layer {outside[0]} that is not "
@@ -88,25 +88,7 @@ def write_bundle(
         (out / relative).write_bytes(model.SerializeToString())
         return relative
 
-    layers = []
-    probes: dict[str, tuple[int, ...]] = {}
-    for signature in sorted(set(signatures)):
-        before, after = reorder_sides(signature)
-        for shape in (before, after):
-            if shape is not None:
-                probes[runner.shape_key(shape)] = shape
-        layers.append(
-            {
-                "key": signature.key,
-                "file": save(
-                    layer_model(signature, pool, external=True), f"layers/{signature.key}.onnx"
-                ),
-                "input_shape": list(input_shape(signature)),
-                "output_shape": list(output_shape(signature)),
-                "reorder_in": before is not None,
-                "reorder_out": after is not None,
-            }
-        )
+    layers, probes = _layer_entries(signatures, pool, save)
     manifest = {
         "schema_version": runner.SCHEMA_VERSION,
         "space": space,
@@ -137,11 +119,9 @@ def write_bundle(
                         f"layers/network_{index}.onnx",
                     ),
                     "input_shape": [1, arch.in_channels, arch.resolution, arch.resolution],
-                    "layers": [s.key for s in layers_of],
+                    "layers": [s.key for s in arch_signatures(arch, activation, dtype)],
                 }
-                for index, (arch, layers_of) in enumerate(
-                    zip(calibrate_on, network_layers, strict=True)
-                )
+                for index, arch in enumerate(calibrate_on)
             ],
         }
     write_json_atomic(out / "manifest.json", manifest)
@@ -157,6 +137,32 @@ def write_bundle(
     )
     (out / "README.txt").write_text(README.format(count=len(layers), calibration=calibration))
     return out
+
+
+def _layer_entries(
+    signatures: list[Signature], pool: Any, save: Callable[[Any, str], str]
+) -> tuple[list[dict[str, Any]], dict[str, tuple[int, ...]]]:
+    """The manifest's layer entries (each model saved) and the reorder probe shapes they need."""
+    layers = []
+    probes: dict[str, tuple[int, ...]] = {}
+    for signature in sorted(set(signatures)):
+        before, after = reorder_sides(signature)
+        for shape in (before, after):
+            if shape is not None:
+                probes[runner.shape_key(shape)] = shape
+        layers.append(
+            {
+                "key": signature.key,
+                "file": save(
+                    layer_model(signature, pool, external=True), f"layers/{signature.key}.onnx"
+                ),
+                "input_shape": list(input_shape(signature)),
+                "output_shape": list(output_shape(signature)),
+                "reorder_in": before is not None,
+                "reorder_out": after is not None,
+            }
+        )
+    return layers, probes
 
 
 def reorder_check_model_external(pool: Any) -> Any:

@@ -12,7 +12,8 @@ few seconds.
 When the manifest lists calibration networks, each is timed whole a few times between the layer
 measurements, and the finished table is calibrated on them as a local ``hwnas latency build`` is.
 
-This module is also the timing protocol of the local profiler (`latency.profile` imports it), so a
+This module is also the timing protocol and the measuring loop (`run_measurements`: resume, spread
+calibration networks, periodic saves) of the local profiler (`latency.profile` imports it), so a
 table measured on a board and one measured here follow the same procedure:
 
 * sessions: ``intra_op_num_threads=N``, ``inter_op_num_threads=1``, sequential execution, all graph
@@ -57,8 +58,6 @@ DEFAULTS: dict[str, Any] = {
     "max_runs": 1000,
     "budget_s": 0.3,
 }
-INPUT_NAME = "x"
-OUTPUT_NAME = "y"
 
 
 # -- device ------------------------------------------------------------------------------------
@@ -129,19 +128,24 @@ def time_session(
     budget_s: float = DEFAULTS["budget_s"],
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, Any]:
-    """Median/mean/std (ms) and run count of ``session`` on one random input of ``shape``."""
+    """Median/mean/std/p10/p90 (ms) and run count of ``session`` on one random input of ``shape``.
+
+    Times any single-input, single-output model: the layer models here, and an exported network.
+    """
     import onnxruntime as ort
 
+    input_name = session.get_inputs()[0].name
+    output_name = session.get_outputs()[0].name
     data = np.random.default_rng(0).uniform(-1.0, 1.0, size=tuple(shape)).astype(np.float32)
     value = ort.OrtValue.ortvalue_from_numpy(data)
     binding = session.io_binding()
-    binding.bind_ortvalue_input(INPUT_NAME, value)
+    binding.bind_ortvalue_input(input_name, value)
     # A preallocated output, as a network's intermediate tensors are planned ahead: the timed
-    # call then allocates nothing.
-    out_shape = [int(d) for d in session.get_outputs()[0].shape]
-    binding.bind_ortvalue_output(
-        OUTPUT_NAME, ort.OrtValue.ortvalue_from_numpy(np.zeros(out_shape, dtype=np.float32))
-    )
+    # call then allocates nothing. Its shape comes from one run, so that a model with symbolic
+    # sizes (an exported network's batch) gets one too.
+    out_shape = session.run([output_name], {input_name: data})[0].shape
+    output = ort.OrtValue.ortvalue_from_numpy(np.zeros(out_shape, dtype=np.float32))
+    binding.bind_ortvalue_output(output_name, output)
     for _ in range(warmup):
         session.run_with_iobinding(binding)
     times: list[float] = []
@@ -154,12 +158,15 @@ def time_session(
 
 
 def summarize(times_ms: list[float]) -> dict[str, Any]:
-    """The entry fields of a list of run times (ms)."""
+    """The entry fields of a list of run times (ms), and their 10th and 90th percentiles."""
+    p10, p90 = (float(v) for v in np.percentile(times_ms, [10, 90]))
     return {
         "median_ms": float(statistics.median(times_ms)),
         "mean_ms": float(statistics.fmean(times_ms)),
         "std_ms": float(statistics.pstdev(times_ms)) if len(times_ms) > 1 else 0.0,
         "runs": len(times_ms),
+        "p10_ms": p10,
+        "p90_ms": p90,
     }
 
 
@@ -370,7 +377,63 @@ def protocol_description(timing: dict[str, Any], measured_by: str) -> dict[str, 
     }
 
 
-# A twin of latency.table.write_json_atomic: this file runs on its own as a bundle's run.py, on
+REORDER_HANDLING = {
+    "none": "none: the runtime inserts no layout reorders here",
+    "stripped": "stripped: layer models timed as optimized, without their boundary reorders",
+    "probed": "probed: half the timed reorder pair of each input and output tensor subtracted",
+}
+
+
+def reorder_handling(layout_reorders: bool, strip: bool) -> str:
+    """How a build keeps boundary layout reorders out of its entries (the protocol's wording)."""
+    if not layout_reorders:
+        return REORDER_HANDLING["none"]
+    return REORDER_HANDLING["stripped" if strip else "probed"]
+
+
+def run_measurements(
+    layers: int,
+    measure_layer: Callable[[int], None],
+    networks: int,
+    measure_network: Callable[[int], None],
+    save: Callable[[], None],
+    *,
+    finish: Callable[[], None] | None = None,
+    save_every_s: float = 5.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """The measuring loop of every table build: this bundle's and `latency.profile.build_table`'s.
+
+    Measures ``layers`` layers (``measure_layer(i)``) and spreads ``networks`` whole-network
+    measurements (``measure_network(k)``, the k-th still due) evenly between them (see
+    `networks_due`), so that the networks see the machine as the entries did. ``save`` runs every
+    ``save_every_s`` seconds and once at the end, also on an exception or an interrupt, so a
+    resumed build loses at most the last few seconds; ``finish`` runs once all is measured.
+    """
+    done = 0
+
+    def measure_networks_due(measured_layers: int) -> None:
+        nonlocal done
+        while done < networks_due(measured_layers, layers, networks):
+            measure_network(done)
+            done += 1
+
+    last_save = clock()
+    try:
+        for index in range(layers):
+            measure_layer(index)
+            measure_networks_due(index + 1)
+            if clock() - last_save >= save_every_s:
+                save()
+                last_save = clock()
+        measure_networks_due(layers)
+        if finish is not None:
+            finish()
+    finally:
+        save()
+
+
+# A twin of latency.files.write_json_atomic: this file runs on its own as a bundle's run.py, on
 # boards where hwnas is not installed, so it cannot import it.
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON via a temporary file in the same directory and an atomic rename."""
@@ -432,164 +495,194 @@ def run_bundle(
     """Measure every model of the bundle in ``folder`` and write the table to ``out``.
 
     Calibration networks listed in the manifest are each timed ``passes`` times, spread evenly
-    between the layer measurements (as `latency.profile.build_table` does); once all of them and
-    every layer are measured, the table is calibrated on them (see `fit_calibration`).
+    between the layer measurements (`run_measurements`, as `latency.profile.build_table` does);
+    once all of them and every layer are measured, the table is calibrated on them (see
+    `fit_calibration`).
     """
-    manifest = json.loads((folder / "manifest.json").read_text())
-    settings = {**DEFAULTS, **manifest.get("protocol", {})}
-    timing = {k: settings[k] for k in ("warmup", "min_runs", "max_runs", "budget_s")}
-    calibration_plan = manifest.get("calibration") or {}
-    networks: list[dict[str, Any]] = list(calibration_plan.get("networks", []))
-    passes = int(calibration_plan.get("passes", 3))
-    # A network's timing settings are those of `latency.profile.OrtMeasurer.network`: its
-    # budget is split over its passes, and the run cap is lifted so that budget is honoured.
-    network_timing = {
-        **timing,
-        "budget_s": float(calibration_plan.get("network_budget_s", 1.0)) / passes,
-        "max_runs": max(timing["max_runs"], 1000),
-    }
-    partial = _load_partial(out)
-    same = partial is not None and partial.get("device", {}).get("threads") == threads
-    raw: dict[str, Any] = dict(partial.get("raw", {})) if partial and same else {}
-    network_raw = _load_network_raw(partial if same else None, len(networks))
-    protocol_state: dict[str, Any] = dict(partial["protocol"]) if partial and same else {}
-    # Refitted from the raw timings by `document`, never carried over.
-    protocol_state.pop("calibration", None)
-    device = describe_device(threads, name=name, prefix=platform.machine() or "device")
-
-    if "call_overhead_ms" not in protocol_state:
-        call = time_session(
-            open_session(folder / manifest["call_model"], threads), [1, 1, 1, 1], **timing
-        )
-        protocol_state["call_overhead_ms"] = call["median_ms"]
-    if "layout_reorders" not in protocol_state:
-        protocol_state["layout_reorders"] = uses_layout_reorders(
-            folder / manifest["reorder_check_model"], threads
-        )
-    strip = bool(protocol_state["layout_reorders"]) and onnx_available()
-    protocol_state["reorder_handling"] = (
-        "stripped: layer models timed as optimized, without their boundary reorders"
-        if strip
-        else "probed: half the timed reorder pair of each input and output tensor subtracted"
-        if protocol_state["layout_reorders"]
-        else "none: the runtime inserts no layout reorders here"
-    )
-    reorders: dict[str, float] = dict(protocol_state.get("reorder_ms", {}))
-    if protocol_state["layout_reorders"] and not strip:
-        for item in manifest["reorder_probes"]:
-            key = shape_key(item["shape"])
-            if key not in reorders:
-                probe = open_session(folder / item["file"], threads)
-                pair = time_session(probe, item["shape"], **timing)["median_ms"]
-                reorders[key] = reorder_cost(pair, protocol_state["call_overhead_ms"])
-    protocol_state["reorder_ms"] = reorders
-
-    layers = manifest["layers"]
-    last_save = time.monotonic()
+    bundle = _Bundle(folder, json.loads((folder / "manifest.json").read_text()), threads, name)
+    bundle.resume(_load_partial(out))
+    bundle.measure_protocol()
+    todo = [item for item in bundle.layers if item["key"] not in bundle.raw]
+    schedule = calibration_schedule(len(bundle.networks), bundle.passes)
+    # A resumed run spreads what is left of the schedule over the layers left to measure.
+    done_before = min(sum(map(len, bundle.network_raw)), len(schedule))
     start = time.monotonic()
+    position = {item["key"]: index for index, item in enumerate(bundle.layers, start=1)}
 
-    def calibration(entries: dict[str, Any]) -> dict[str, Any] | None:
-        """The fit on the networks once every layer and every network pass is measured."""
-        complete = all(len(times) >= passes for times in network_raw)
-        if not networks or not complete or any(item["key"] not in entries for item in layers):
-            return None
-        measured = [
-            float(statistics.median(t["median_ms"] for t in times[:passes]))
-            for times in network_raw
-        ]
-        sums = [sum(entries[key]["median_ms"] for key in n["layers"]) for n in networks]
-        return {
-            **fit_calibration(sums, measured, protocol_state["call_overhead_ms"]),
-            "passes": passes,
-            "archs": [n["arch"] for n in networks],
-            "measured_ms": measured,
+    def measure_layer(index: int) -> None:
+        key = todo[index]["key"]
+        bundle.measure_layer(todo[index])
+        if log is not None:
+            log(
+                f"[{position[key]}/{len(bundle.layers)}] {key} "
+                f"{bundle.raw[key]['median_ms']:.3f} ms (elapsed {time.monotonic() - start:.0f} s)"
+            )
+
+    def measure_network(k: int) -> None:
+        index = schedule[done_before + k]
+        times = bundle.measure_network(index)
+        if log is not None:
+            log(
+                f"[network {index + 1}/{len(bundle.networks)}, pass {len(times)}/{bundle.passes}] "
+                f"{times[-1]['median_ms']:.3f} ms (elapsed {time.monotonic() - start:.0f} s)"
+            )
+
+    run_measurements(
+        len(todo),
+        measure_layer,
+        len(schedule) - done_before,
+        measure_network,
+        lambda: write_json_atomic(out, bundle.document()),
+        save_every_s=save_every_s,
+    )
+    return bundle.document()
+
+
+class _Bundle:
+    """A bundle's manifest and what has been measured of it (raw timings, protocol state)."""
+
+    def __init__(
+        self, folder: Path, manifest: dict[str, Any], threads: int, name: str | None
+    ) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.threads = threads
+        settings = {**DEFAULTS, **manifest.get("protocol", {})}
+        self.timing = {k: settings[k] for k in ("warmup", "min_runs", "max_runs", "budget_s")}
+        plan = manifest.get("calibration") or {}
+        self.networks: list[dict[str, Any]] = list(plan.get("networks", []))
+        self.passes = int(plan.get("passes", 3))
+        # A network's timing settings are those of `latency.profile.OrtMeasurer.network`: its
+        # budget is split over its passes, and the run cap is lifted so that budget is honoured.
+        self.network_timing = {
+            **self.timing,
+            "budget_s": float(plan.get("network_budget_s", 1.0)) / self.passes,
+            "max_runs": max(self.timing["max_runs"], 1000),
         }
+        self.layers: list[dict[str, Any]] = manifest["layers"]
+        self.device = describe_device(threads, name=name, prefix=platform.machine() or "device")
+        self.raw: dict[str, Any] = {}
+        self.network_raw: list[list[dict[str, Any]]] = [[] for _ in self.networks]
+        self.protocol_state: dict[str, Any] = {}
+        self.strip = False
 
-    def document() -> dict[str, Any]:
-        call_ms = protocol_state["call_overhead_ms"]
+    def resume(self, partial: dict[str, Any] | None) -> None:
+        """Keep what a partial output of the same thread count already measured."""
+        if partial is None or partial.get("device", {}).get("threads") != self.threads:
+            return
+        self.raw = dict(partial.get("raw", {}))
+        self.network_raw = _load_network_raw(partial, len(self.networks))
+        self.protocol_state = dict(partial["protocol"])
+        # Refitted from the raw timings by `document`, never carried over.
+        self.protocol_state.pop("calibration", None)
+
+    def measure_protocol(self) -> None:
+        """The per-call overhead, whether the runtime reorders layouts, and the reorder probes."""
+        state, folder, threads = self.protocol_state, self.folder, self.threads
+        if "call_overhead_ms" not in state:
+            session = open_session(folder / self.manifest["call_model"], threads)
+            state["call_overhead_ms"] = time_session(session, [1, 1, 1, 1], **self.timing)[
+                "median_ms"
+            ]
+        if "layout_reorders" not in state:
+            state["layout_reorders"] = uses_layout_reorders(
+                folder / self.manifest["reorder_check_model"], threads
+            )
+        self.strip = bool(state["layout_reorders"]) and onnx_available()
+        state["reorder_handling"] = reorder_handling(bool(state["layout_reorders"]), self.strip)
+        reorders: dict[str, float] = dict(state.get("reorder_ms", {}))
+        if state["layout_reorders"] and not self.strip:
+            for item in self.manifest["reorder_probes"]:
+                key = shape_key(item["shape"])
+                if key not in reorders:
+                    probe = open_session(folder / item["file"], threads)
+                    pair = time_session(probe, item["shape"], **self.timing)["median_ms"]
+                    reorders[key] = reorder_cost(pair, state["call_overhead_ms"])
+        state["reorder_ms"] = reorders
+
+    def measure_layer(self, item: dict[str, Any]) -> None:
+        """Time one layer model (without its boundary reorders where they can be stripped)."""
+        path, shape = self.folder / item["file"], item["input_shape"]
+        stripped = (
+            strip_reorders(path, self.threads, item["input_shape"], item["output_shape"])
+            if self.strip
+            else None
+        )
+        model: bytes | Path = path if stripped is None else stripped[0]
+        if stripped is not None:
+            shape = stripped[1]
+        measured = time_session(open_session(model, self.threads), shape, **self.timing)
+        self.raw[item["key"]] = {**measured, "stripped": stripped is not None}
+
+    def measure_network(self, index: int) -> list[dict[str, Any]]:
+        """Time calibration network ``index`` once more; returns all its timings so far."""
+        network = self.networks[index]
+        session = open_session(self.folder / network["file"], self.threads)
+        times = self.network_raw[index]
+        times.append(time_session(session, network["input_shape"], **self.network_timing))
+        return times
+
+    def entries(self) -> dict[str, Any]:
+        """Corrected entries of the layers measured so far."""
+        call_ms = self.protocol_state["call_overhead_ms"]
+        reorders = self.protocol_state["reorder_ms"]
         entries = {}
-        for item in layers:
-            timing_raw = raw.get(item["key"])
-            if timing_raw is None:
+        for item in self.layers:
+            raw = self.raw.get(item["key"])
+            if raw is None:
                 continue
-            if timing_raw.get("stripped"):
-                entries[item["key"]] = corrected_entry(timing_raw, call_ms)
+            if raw.get("stripped"):
+                entries[item["key"]] = corrected_entry(raw, call_ms)
                 continue
             entries[item["key"]] = corrected_entry(
-                timing_raw,
+                raw,
                 call_ms,
                 reorders.get(shape_key(item["input_shape"]), 0.0) if item["reorder_in"] else 0,
                 reorders.get(shape_key(item["output_shape"]), 0.0) if item["reorder_out"] else 0,
             )
-        fit = calibration(entries)
-        protocol = {**protocol_description(timing, "bundle runner"), **protocol_state}
+        return entries
+
+    def calibration(self, entries: dict[str, Any]) -> dict[str, Any] | None:
+        """The fit on the networks once every layer and every network pass is measured."""
+        complete = all(len(times) >= self.passes for times in self.network_raw)
+        if not self.networks or not complete or any(i["key"] not in entries for i in self.layers):
+            return None
+        measured = [
+            float(statistics.median(t["median_ms"] for t in times[: self.passes]))
+            for times in self.network_raw
+        ]
+        sums = [sum(entries[key]["median_ms"] for key in n["layers"]) for n in self.networks]
+        return {
+            **fit_calibration(sums, measured, self.protocol_state["call_overhead_ms"]),
+            "passes": self.passes,
+            "archs": [n["arch"] for n in self.networks],
+            "measured_ms": measured,
+        }
+
+    def document(self) -> dict[str, Any]:
+        """The table as JSON, with the raw timings a resumed run continues from."""
+        entries = self.entries()
+        fit = self.calibration(entries)
+        protocol = {**protocol_description(self.timing, "bundle runner"), **self.protocol_state}
         if fit is not None:
             entries = {key: calibrated_entry(entry, fit) for key, entry in entries.items()}
             protocol["calibration"] = fit
         return {
             "schema_version": SCHEMA_VERSION,
-            "device": device,
+            "device": self.device,
             "protocol": protocol,
-            "activation": manifest.get("activation", "relu"),
-            "dtype": manifest.get("dtype", "fp32"),
-            "network_overhead_ms": fit["overhead_ms"] if fit else call_ms,
-            "provenance": {"source": "hwnas latency bundle", "space": manifest.get("space")},
+            "activation": self.manifest.get("activation", "relu"),
+            "dtype": self.manifest.get("dtype", "fp32"),
+            "network_overhead_ms": (
+                fit["overhead_ms"] if fit else self.protocol_state["call_overhead_ms"]
+            ),
+            "provenance": {"source": "hwnas latency bundle", "space": self.manifest.get("space")},
             "cost_model": None,
             "report": None,
             "entries": entries,
-            "raw": raw,
-            "network_raw": network_raw,
+            "raw": self.raw,
+            "network_raw": self.network_raw,
         }
-
-    todo = [item for item in layers if item["key"] not in raw]
-    position = {item["key"]: index for index, item in enumerate(layers, start=1)}
-    schedule = calibration_schedule(len(networks), passes)
-    # A resumed run spreads what is left of the schedule over the layers left to measure.
-    done_before = min(sum(map(len, network_raw)), len(schedule))
-    left = len(schedule) - done_before
-
-    def measure_networks_due(measured_layers: int) -> None:
-        due = done_before + networks_due(measured_layers, len(todo), left)
-        while sum(map(len, network_raw)) < due:
-            index = schedule[sum(map(len, network_raw))]
-            network = networks[index]
-            session = open_session(folder / network["file"], threads)
-            times = network_raw[index]
-            times.append(time_session(session, network["input_shape"], **network_timing))
-            if log is not None:
-                log(
-                    f"[network {index + 1}/{len(networks)}, pass {len(times)}/{passes}] "
-                    f"{times[-1]['median_ms']:.3f} ms (elapsed {time.monotonic() - start:.0f} s)"
-                )
-
-    try:
-        for measured_layers, item in enumerate(todo, start=1):
-            path, shape = folder / item["file"], item["input_shape"]
-            stripped = (
-                strip_reorders(path, threads, item["input_shape"], item["output_shape"])
-                if strip
-                else None
-            )
-            model: bytes | Path = path if stripped is None else stripped[0]
-            if stripped is not None:
-                shape = stripped[1]
-            measured = time_session(open_session(model, threads), shape, **timing)
-            raw[item["key"]] = {**measured, "stripped": stripped is not None}
-            if log is not None:
-                elapsed = time.monotonic() - start
-                key = item["key"]
-                log(
-                    f"[{position[key]}/{len(layers)}] {key} {raw[key]['median_ms']:.3f} ms"
-                    f" (elapsed {elapsed:.0f} s)"
-                )
-            measure_networks_due(measured_layers)
-            if time.monotonic() - last_save > save_every_s:
-                write_json_atomic(out, document())
-                last_save = time.monotonic()
-        measure_networks_due(len(todo))
-    finally:
-        write_json_atomic(out, document())
-    return document()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from latency import bundle_runner as runner
+from latency.signature import Signature
 from latency.table import LatencyTable
 from space import SearchSpace
 
@@ -151,17 +151,22 @@ def resolve_table(
 def ensure_local_table(
     *,
     space: SearchSpace | None = None,
+    signatures: list[Signature] | None = None,
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
     path: Path | None = None,
 ) -> tuple[LatencyTable, Path]:
-    """This machine's table, measuring whatever signatures of ``space`` it does not have yet."""
+    """This machine's table, measuring whatever it does not have yet of ``signatures``.
+
+    ``signatures`` default to every signature of ``space`` (default: the default space); pass
+    one network's (`latency.signature.arch_signatures`) to price just that network.
+    """
     from latency.enumerate import space_signatures
     from latency.profile import build_table
 
-    space = space or SearchSpace.default()
+    if signatures is None:
+        signatures = space_signatures(space or SearchSpace.default())
     path = path or local_table_path(threads)
-    signatures = space_signatures(space)
     if path.exists():
         existing = LatencyTable.load(path)
         if not existing.missing(signatures):
@@ -181,7 +186,7 @@ def import_table(table: LatencyTable, name: str | None = None) -> Path:
     """Save ``table`` under ``$HWNAS_HOME/tables`` (renamed to ``name`` if given) and return it."""
     if name is not None:
         table.device = {**table.device, "name": name}
-    file_name = re.sub(r"[^A-Za-z0-9._-]+", "-", table.device_name).strip("-.") or "device"
+    file_name = runner.slug(table.device_name)
     if file_name.startswith(LOCAL_PREFIX):
         # Names starting with 'local-' are this machine's own tables in list_devices.
         file_name = f"imported-{file_name}"

@@ -1,9 +1,10 @@
 """Build latency tables on this machine: time each layer signature's ONNX model with onnxruntime.
 
-The timing protocol (session settings, warm-ups, adaptive run counts, overhead correction) is the
-one of `latency.bundle_runner`, shared with the bundle that measures other devices. Builds are
-incremental: entries already in the output file are kept, and the file is saved atomically every
-few seconds and on interrupt, so a kill loses at most the entries of the last few seconds.
+The timing protocol (session settings, warm-ups, adaptive run counts, overhead correction) and
+the measuring loop (`bundle_runner.run_measurements`) are those of `latency.bundle_runner`, shared
+with the bundle that measures other devices. Builds are incremental: entries already in the output
+file are kept, and the file is saved atomically every few seconds and on interrupt, so a kill
+loses at most the entries of the last few seconds.
 """
 
 from __future__ import annotations
@@ -24,18 +25,26 @@ Progress = Callable[[int, int], None]
 
 
 class Measurer(Protocol):
-    """Times the pieces a table is made of; injected so tests can fake the clock and device."""
+    """Times the pieces a table is made of; injected so tests can fake the clock and device.
+
+    ``timing`` holds the protocol's settings (warmup, min_runs, max_runs, budget_s);
+    ``reorder_handling`` says how boundary layout reorders of layer models are kept out of the
+    entries (a `bundle_runner.REORDER_HANDLING` value): ``probed`` asks `build_table` to time the
+    reorder pairs (`reorder`) and subtract them.
+    """
+
+    @property
+    def timing(self) -> dict[str, Any]:
+        """The timing settings of the protocol."""
+        ...
+
+    @property
+    def reorder_handling(self) -> str:
+        """How boundary layout reorders are handled (none, stripped or probed: …)."""
+        ...
 
     def call_overhead(self) -> dict[str, Any]:
         """Timing of one run call on a one-element model."""
-        ...
-
-    def layout_reorders(self) -> bool:
-        """Whether the layer timings include boundary layout reorders a network would not pay.
-
-        False when the runtime uses no blocked layout, or when the measurer times layer models
-        with those reorders removed; True asks `build_table` to subtract the probed pairs.
-        """
         ...
 
     def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
@@ -59,6 +68,7 @@ class OrtMeasurer:
 
     threads: int = 1
     timing: dict[str, Any] = field(default_factory=lambda: dict(runner.DEFAULTS))
+    strip: bool = True
 
     def call_overhead(self) -> dict[str, Any]:
         """Timing of one run call on a one-element model."""
@@ -67,23 +77,14 @@ class OrtMeasurer:
         session = runner.open_session(call_model().SerializeToString(), self.threads)
         return runner.time_session(session, (1, 1, 1, 1), **self.timing)
 
-    strip: bool = True
-
     @property
     def reorder_handling(self) -> str:
         """How boundary layout reorders of layer models are kept out of the entries."""
         from latency.onnx_graphs import reorder_check_model
 
         check = reorder_check_model().SerializeToString()
-        if not runner.uses_layout_reorders(check, self.threads):
-            return "none: the runtime inserts no layout reorders here"
-        if self.strip and runner.onnx_available():
-            return "stripped: layer models timed as optimized, without their boundary reorders"
-        return "probed: half the timed reorder pair of each input and output tensor subtracted"
-
-    def layout_reorders(self) -> bool:
-        """Whether the timed layer models still carry boundary reorders (see `Measurer`)."""
-        return self.reorder_handling.startswith("probed")
+        reorders = runner.uses_layout_reorders(check, self.threads)
+        return runner.reorder_handling(reorders, self.strip and runner.onnx_available())
 
     def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
         """Timing of a NCHW -> NCHWc -> NCHW model of ``shape``."""
@@ -156,8 +157,9 @@ def build_table(
     """Measure every signature not yet in the table at ``out`` and save it (incrementally).
 
     An existing file at ``out`` must be a valid table with the same thread count; its entries are
-    reused. The file is rewritten atomically every ``save_every_s`` seconds and when the build
-    ends, also on an exception or interrupt.
+    reused. The loop is the bundle runner's (`bundle_runner.run_measurements`): the file is
+    rewritten atomically every ``save_every_s`` seconds and when the build ends, also on an
+    exception or interrupt.
 
     With ``calibrate_on`` (whole networks) an uncalibrated table is calibrated at the end (see
     `calibrate_table`). Each network is measured ``calibration_passes`` times, and those
@@ -170,6 +172,70 @@ def build_table(
     runner.check_calibration_size(len(calibrate_on or []))
     out = Path(out)
     measurer = measurer or OrtMeasurer(threads)
+    table = _open_table(out, signatures, threads, device, provenance)
+    todo = [s for s in dict.fromkeys(signatures) if s.key not in table.entries]
+    protocol = _measure_protocol(table, measurer, out, check_handling=bool(todo))
+    calibrate_on = [] if protocol.get("calibration") else list(calibrate_on or [])
+    schedule = runner.calibration_schedule(len(calibrate_on), calibration_passes)
+    network_times: list[list[float]] = [[] for _ in calibrate_on]
+    total = len(set(signatures)) + len(schedule)
+    done = len(set(signatures)) - len(todo)
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    def measure_layer(index: int) -> None:
+        table.entries[todo[index].key] = _measure_entry(todo[index], measurer, protocol)
+        advance()
+
+    def measure_network(k: int) -> None:
+        index = schedule[k]
+        budget_s = 1.0 / calibration_passes
+        timing = measurer.network(calibrate_on[index], table.activation, budget_s=budget_s)
+        network_times[index].append(float(timing["median_ms"]))
+        advance()
+
+    def calibrate() -> None:
+        if not calibrate_on:
+            return
+        measured = [
+            (arch, statistics.median(times))
+            for arch, times in zip(calibrate_on, network_times, strict=True)
+        ]
+        calibrate_table(
+            table,
+            measured,
+            passes=calibration_passes,
+            archs=[arch.to_str() for arch in calibrate_on],
+            measured_ms=[ms for _, ms in measured],
+        )
+
+    if progress is not None:
+        progress(done, total)
+    runner.run_measurements(
+        len(todo),
+        measure_layer,
+        len(schedule),
+        measure_network,
+        lambda: table.save(out),
+        finish=calibrate,
+        save_every_s=save_every_s,
+        clock=clock,
+    )
+    return table
+
+
+def _open_table(
+    out: Path,
+    signatures: list[Signature],
+    threads: int,
+    device: dict[str, Any] | None,
+    provenance: dict[str, Any] | None,
+) -> LatencyTable:
+    """The table at ``out`` to extend (same thread count), or a new empty one."""
     activation = signatures[0].activation if signatures else "relu"
     dtype = signatures[0].dtype if signatures else "fp32"
     if out.exists():
@@ -194,97 +260,59 @@ def build_table(
                 f"signature {signature.key} does not match the table's activation/dtype "
                 f"({table.activation}, {table.dtype})"
             )
+    return table
+
+
+def _measure_protocol(
+    table: LatencyTable, measurer: Measurer, out: Path, *, check_handling: bool
+) -> dict[str, Any]:
+    """The table's protocol block, with the per-call overhead measured for a new table.
+
+    ``ValueError`` when entries would be added with another reorder handling than the table's.
+    """
     protocol = table.protocol
     if "call_overhead_ms" not in protocol:
-        timing = getattr(measurer, "timing", runner.DEFAULTS)
-        protocol.update(runner.protocol_description(timing, "hwnas latency build"))
+        handling = measurer.reorder_handling
+        protocol.update(runner.protocol_description(measurer.timing, "hwnas latency build"))
         protocol["call_overhead_ms"] = measurer.call_overhead()["median_ms"]
-        protocol["layout_reorders"] = bool(measurer.layout_reorders())
-        protocol["reorder_handling"] = str(
-            getattr(
-                measurer, "reorder_handling", "probed" if protocol["layout_reorders"] else "none"
-            )
-        )
-        protocol.setdefault("reorder_ms", {})
+        protocol["layout_reorders"] = not handling.startswith("none")
+        protocol["reorder_handling"] = handling
+    protocol.setdefault("reorder_ms", {})
+    # Tables measured before the handling was recorded all probed the reorder pairs.
+    protocol.setdefault("reorder_handling", runner.REORDER_HANDLING["probed"])
     calibration = protocol.get("calibration")
     table.network_overhead_ms = float(
         calibration["overhead_ms"] if calibration else protocol["call_overhead_ms"]
     )
-    reorders: dict[str, float] = protocol.setdefault("reorder_ms", {})
-
-    todo = [s for s in dict.fromkeys(signatures) if s.key not in table.entries]
-    handling = getattr(measurer, "reorder_handling", None) if todo else None
-    recorded = str(protocol.get("reorder_handling") or "probed")
-    if handling is not None and handling.split(":")[0] != recorded.split(":")[0]:
-        raise ValueError(
-            f"table {str(out)!r} handles layout reorders as {recorded.split(':')[0]!r}, this "
-            f"build would as {handling.split(':')[0]!r}: entries would not add up; build into "
-            "a new file"
-        )
-    calibrate_on = [] if protocol.get("calibration") else list(calibrate_on or [])
-
-    def measure_network(arch: Arch) -> float:
-        timing = measurer.network(arch, activation, budget_s=1.0 / calibration_passes)
-        return float(timing["median_ms"])
-
-    # Calibration measurements (network index per pass), due after the k-th todo signature.
-    schedule = runner.calibration_schedule(len(calibrate_on), calibration_passes)
-    network_times: list[list[float]] = [[] for _ in calibrate_on]
-    total = len(set(signatures)) + len(schedule)
-    done = len(set(signatures)) - len(todo)
-    if progress is not None:
-        progress(done, total)
-    last_save = clock()
-
-    def measure_networks_due(measured_signatures: int) -> None:
-        nonlocal done
-        due = runner.networks_due(measured_signatures, len(todo), len(schedule))
-        while sum(map(len, network_times)) < due:
-            index = schedule[sum(map(len, network_times))]
-            network_times[index].append(measure_network(calibrate_on[index]))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-
-    try:
-        for measured_signatures, signature in enumerate(todo, start=1):
-            shifts = []
-            for shape in reorder_sides(signature):
-                if shape is None or not protocol["layout_reorders"]:
-                    shifts.append(0.0)
-                    continue
-                key = runner.shape_key(shape)
-                if key not in reorders:
-                    reorders[key] = runner.reorder_cost(
-                        measurer.reorder(shape)["median_ms"], protocol["call_overhead_ms"]
-                    )
-                shifts.append(reorders[key])
-            raw = measurer.layer(signature)
-            entry = runner.corrected_entry(raw, protocol["call_overhead_ms"], *shifts)
-            table.entries[signature.key] = _apply(Entry(**entry), protocol.get("calibration"))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-            measure_networks_due(measured_signatures)
-            if clock() - last_save >= save_every_s:
-                table.save(out)
-                last_save = clock()
-        if calibrate_on:
-            measure_networks_due(len(todo))
-            measured = [
-                (arch, statistics.median(times))
-                for arch, times in zip(calibrate_on, network_times, strict=True)
-            ]
-            calibrate_table(
-                table,
-                measured,
-                passes=calibration_passes,
-                archs=[arch.to_str() for arch in calibrate_on],
-                measured_ms=[ms for _, ms in measured],
+    if check_handling:
+        recorded = str(protocol["reorder_handling"]).split(":")[0]
+        handling = measurer.reorder_handling.split(":")[0]
+        if handling != recorded:
+            raise ValueError(
+                f"table {str(out)!r} handles layout reorders as {recorded!r}, this build would "
+                f"as {handling!r}: entries would not add up; build into a new file"
             )
-    finally:
-        table.save(out)
-    return table
+    return protocol
+
+
+def _measure_entry(signature: Signature, measurer: Measurer, protocol: dict[str, Any]) -> Entry:
+    """One layer's corrected (and, in a calibrated table, calibrated) entry."""
+    probed = str(protocol["reorder_handling"]).startswith("probed")
+    reorders: dict[str, float] = protocol["reorder_ms"]
+    shifts = []
+    for shape in reorder_sides(signature):
+        if shape is None or not probed:
+            shifts.append(0.0)
+            continue
+        key = runner.shape_key(shape)
+        if key not in reorders:
+            reorders[key] = runner.reorder_cost(
+                measurer.reorder(shape)["median_ms"], protocol["call_overhead_ms"]
+            )
+        shifts.append(reorders[key])
+    raw = measurer.layer(signature)
+    entry = runner.corrected_entry(raw, protocol["call_overhead_ms"], *shifts)
+    return _apply(Entry(**entry), protocol.get("calibration"))
 
 
 def _apply(entry: Entry, calibration: dict[str, Any] | None) -> Entry:

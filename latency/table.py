@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from latency.files import write_json_atomic
 from latency.signature import Signature, arch_signatures
 from space import Arch
 
@@ -191,19 +190,3 @@ class LatencyTable:
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ValueError(f"latency table {str(path)!r} is corrupt (not JSON: {err})") from None
         return cls.from_dict(data, source=f"latency table {str(path)!r}")
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` via a temporary file in the same directory and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from space import SearchSpace
+from tests.latency.latency_fakes import TINY_TOML
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +21,25 @@ def default_space() -> SearchSpace:
 def rng() -> np.random.Generator:
     """A fixed-seed generator; tests that need another seed make their own."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    """A space config with a few dozen signatures at 32x32."""
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_TOML)
+    return path
+
+
+@pytest.fixture
+def tiny_space(tiny_config: Path) -> SearchSpace:
+    """The space of `tiny_config`."""
+    return SearchSpace.from_toml(tiny_config)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HWNAS_HOME, so no test reads or writes the user's tables."""
+    home = tmp_path / "hwnas-home"
+    monkeypatch.setenv("HWNAS_HOME", str(home))
+    return home

@@ -275,6 +275,8 @@ def resolve_definition(
     return network_definition(str(network), dtype=dtype, activation=activation or "relu6")
 
 
+# Over 80 lines on purpose: parse, match op by op, then the table's provenance written out in
+# full next to the matching it describes.
 def import_tflite_profile(
     path: Path,
     *,

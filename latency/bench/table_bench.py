@@ -36,8 +36,9 @@ import numpy as np
 from latency import bundle_runner as runner
 from latency.devices import local_device_name, local_table_path
 from latency.enumerate import space_signatures
+from latency.files import write_json_atomic
 from latency.profile import build_table
-from latency.table import LatencyTable, write_json_atomic
+from latency.table import LatencyTable
 from latency.validate import ValidationReport, plot_scatter, rescore, validate, write_csv
 from space import SearchSpace
 

@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from search.driver import costs_budget
-from search.records import read_records, read_run_info
+from search.run.info import read_run_info
+from search.run.records import read_records
+from search.study.loop import costs_budget
 
 HWNAS = str(Path(sys.executable).with_name("hwnas"))
 LOCK_NOTE = "run under the shared CPU lock: flock /tmp/hwnas-cpu.lock .venv/bin/python <script>"
@@ -38,7 +39,7 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
     starts = [datetime.fromisoformat(r.started) for r in trained if r.started]
     ends = [datetime.fromisoformat(r.finished) for r in trained if r.finished]
     phase = (max(ends) - min(starts)).total_seconds() if trained else 0.0
-    started = datetime.fromisoformat(info["sessions"][0]["started"])
+    started = datetime.fromisoformat(info.sessions[0].started)
     budget = [r for r in records if costs_budget(r) and r.finished]
     budget.sort(key=lambda r: r.finished or "")
     to_n = {
@@ -62,11 +63,11 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
         "train_seconds_median": (
             sorted(r.train_seconds or 0.0 for r in trained)[len(trained) // 2] if trained else None
         ),
-        "target_ms": info["settings"]["target_ms"],
-        "device": info["settings"]["device"],
-        "workers": info["settings"]["workers"],
-        "threads_per_worker": info["settings"]["threads_per_worker"],
-        "startup": info["sessions"][-1].get("timings"),
+        "target_ms": info.settings.target_ms,
+        "device": info.settings.device,
+        "workers": info.settings.workers,
+        "threads_per_worker": info.settings.threads_per_worker,
+        "startup": info.sessions[-1].timings,
     }
 
 

@@ -58,7 +58,7 @@ def select_archs(space: SearchSpace, sampled: int, seed: int) -> list[tuple[str,
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     """``name=key:value,key:value`` -> (name, overrides of `ProxySchedule` fields)."""
-    from search.proxy import ProxySchedule
+    from search.proxy.train import ProxySchedule
 
     name, _, body = text.partition("=")
     if not name or not body:
@@ -88,7 +88,7 @@ def run_key(schedule: dict[str, Any], arch: str) -> str:
 
 
 def _init_worker(threads: int) -> None:
-    from search.data import load_dataset
+    from search.proxy.data import load_dataset
 
     _WORKER["data"] = load_dataset("fashion-mnist")
     _WORKER["threads"] = threads
@@ -96,7 +96,7 @@ def _init_worker(threads: int) -> None:
 
 
 def _train(schedule: dict[str, Any], arch: str) -> dict[str, Any]:
-    from search.proxy import ProxyEvaluator, ProxySchedule, TrainingFailed
+    from search.proxy.train import ProxyEvaluator, ProxySchedule, TrainingFailed
 
     key = json.dumps(schedule, sort_keys=True)
     evaluators = _WORKER["evaluators"]
@@ -239,7 +239,7 @@ def write_outputs(out: Path, summary: dict[str, Any], settings: dict[str, Any]) 
 
 def main() -> None:
     """Parse arguments, train what is missing, write the summary."""
-    from search.proxy import ProxySchedule
+    from search.proxy.train import ProxySchedule
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT_DIR)

@@ -5,7 +5,7 @@ momentum) on Fashion-MNIST already resized to the candidate's proxy resolution, 
 thread count, side by side in one process (alternating, so drift on this shared machine hits
 both). What differs is exactly what ``search.proxy`` does differently:
 
-* optimised (``search.proxy._fit``, the code the search runs): images kept as normalised float32
+* optimised (``search.proxy.train._fit``, what the search runs): images kept as normalised float32
   channels_last tensors, model in channels_last, one ``index_select`` per batch, lr set in place,
   ``zero_grad(set_to_none=True)``, decay-free BN/bias groups;
 * baseline: the usual first loop one writes without a DataLoader: images kept as a uint8 NCHW
@@ -95,7 +95,7 @@ def measure(
     import torch
     import torch.nn.functional as F
 
-    from search.proxy import (
+    from search.proxy.train import (
         ProxySchedule,
         _fit,
         _prepare,
@@ -160,8 +160,8 @@ def main() -> None:
     """Measure every network at every thread count; write JSON and a Markdown table."""
     import torch
 
-    from search.data import load_dataset
-    from search.proxy import ProxySchedule
+    from search.proxy.data import load_dataset
+    from search.proxy.train import ProxySchedule
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT_DIR)

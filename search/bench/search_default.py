@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from search.bench._common import run_search, run_summary, write_json
-from search.records import read_run_info
+from search.run.info import read_run_info
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     wall = run_search(["--run-dir", str(args.run_dir), *args.extra], log)
     summary = run_summary(args.run_dir)
     info = read_run_info(args.run_dir)
-    summary["command"] = info["command"]
+    summary["command"] = info.command
     summary["command_wall_s"] = round(wall, 1)
     summary["command_wall_min"] = round(wall / 60, 2)
     summary["target"] = "<= 30 min"

@@ -17,12 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from search.analysis.quality import (
+    SearchQuality,
+    comparison_table,
+    quality_table,
+    search_quality,
+)
 from search.bench._common import run_search, run_summary, write_json
-from search.quality import SearchQuality, comparison_table, quality_table, search_quality
-from search.records import read_records, read_run_info
+from search.run.info import read_run_info
+from search.run.records import read_records
 
 
 def to_toml(config: dict[str, dict[str, Any]]) -> str:
@@ -82,6 +89,7 @@ def compare(
     }
 
 
+# A benchmark script's main, long by its argument parsing and its result table; read in order.
 def main() -> None:
     """Compare the samplers over seeds and write results/search/quality.{json,md}."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -100,7 +108,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/search/quality.json"))
     args = parser.parse_args()
     info = read_run_info(args.tpe_run)
-    settings = info["settings"]
+    settings = asdict(info.settings)
     n_trials = settings["trials"]
     table = args.table or settings["table"]
     base_seed = int(settings["seed"])
@@ -114,7 +122,7 @@ def main() -> None:
                 run_like(
                     settings, sampler=sampler, seed=seed, run_dir=run_dir, table=table, log=log
                 )
-    ref_accuracy = 1.0 / info["dataset"]["num_classes"]
+    ref_accuracy = 1.0 / info.dataset.num_classes
     ref_latency = float(settings["target_ms"])
     by_seed = {seed: compare(*dirs, ref_latency, ref_accuracy) for seed, dirs in runs.items()}
     ratios = {

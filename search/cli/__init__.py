@@ -1,8 +1,10 @@
 """The ``hwnas`` command line. Each command group lives in its own module of this package.
 
-Only this layer turns exceptions into exit codes: a ``ValueError`` or ``OSError`` raised by the
-library for bad input becomes one line on stderr and exit status 2, without a traceback
-(set ``HWNAS_DEBUG=1`` to see it).
+The commands are thin: they parse options, call one library function and print. Only this layer
+turns exceptions into exit codes: a ``ValueError`` or ``OSError`` raised by the library for bad
+input becomes one line on stderr and exit status 2, without a traceback. Any other exception is
+a bug in hwnas, never the user's mistake: one line says so, with the exception's type and
+message, and the status is 70 (EX_SOFTWARE). ``HWNAS_DEBUG=1`` shows the traceback of either.
 """
 
 from __future__ import annotations
@@ -47,11 +49,13 @@ search_cmd.register(app)
 inspect_cmd.register(app)
 export_cmd.register(app)
 
-USER_ERRORS = (ValueError, TypeError, OSError)
+#: What the library raises for bad input (a bad value, a missing or unreadable file).
+USER_ERRORS = (ValueError, OSError)
+BUG_STATUS = 70  # EX_SOFTWARE in sysexits.h
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 for a failed check, 2 for bad input)."""
+    """Run the CLI; returns the exit status (0 ok, 1 failed check, 2 bad input, 70 a bug)."""
     try:
         app(args=argv, prog_name="hwnas", standalone_mode=False)
     except click.exceptions.Exit as exit_:
@@ -59,10 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as err:
         err.show()
         return err.exit_code
-    except click.exceptions.Abort:
-        print("hwnas: interrupted", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         print("hwnas: interrupted", file=sys.stderr)
         return 130
     except USER_ERRORS as err:
@@ -71,6 +72,16 @@ def main(argv: list[str] | None = None) -> int:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"hwnas: error: {message}", file=sys.stderr)
         return 2
+    except Exception as err:  # everything else is a programming error, reported as one
+        if os.environ.get("HWNAS_DEBUG"):
+            raise
+        message = str(err).splitlines()[0] if str(err) else ""
+        print(
+            f"hwnas: bug: {type(err).__name__}: {message} (this is a bug in hwnas, not in your "
+            "input; set HWNAS_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return BUG_STATUS
     return 0
 
 

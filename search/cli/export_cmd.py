@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from latency.table import LatencyTable
 
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
+# Long only by its option declarations: one annotated parameter per command-line option.
 def export(
     run_dir: Annotated[
         Path | None,
@@ -63,7 +67,7 @@ def export(
     ] = 1,
 ) -> None:
     """Export a network: model.onnx (verified), model.pt, arch.json, MODEL_CARD.md."""
-    from search.export import export_arch, export_trial
+    from search.export.api import export_arch, export_trial
 
     if out is None:
         raise ValueError("--out DIR is required: where to write the export")
@@ -122,16 +126,12 @@ def export(
     typer.echo(f"  card: {result.out_dir / 'MODEL_CARD.md'}")
 
 
-def _table(device: str | None, table: Path | None) -> Any:
-    """The table for a run-less export: --table, --device, or this machine's (extended)."""
-    from search.export import local_table_for
-
-    if device is not None and table is not None:
-        raise ValueError("give --device or --table, not both")
-    if device is None and table is None:
-        return local_table_for
+def _table(device: str | None, table: Path | None) -> LatencyTable | None:
+    """The table for a run-less export: --table, --device, or None for this machine's."""
     from latency.devices import resolve_table
 
+    if device is None and table is None:
+        return None
     return resolve_table(device, table, threads=1)[0]
 
 

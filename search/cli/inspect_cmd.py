@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from search.pareto import (
+from search.analysis.pareto import (
+    BaselineComparison,
     ParetoPoint,
-    Run,
     baseline_records,
     compare_baselines,
     count_states,
     pareto_front,
 )
-from search.records import TrialRecord
+from search.run.directory import Run
+from search.run.records import TrialRecord
 
 
 def _row(cells: list[str], widths: list[int], right: set[int]) -> str:
@@ -51,6 +52,7 @@ HEADER = ["trial", "latency ms", "acc %", "MMACs", "Mparams", "arch"]
 RIGHT = {0, 1, 2, 3, 4}
 
 
+# Long only by its option declarations and its plain-text tables.
 def pareto(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by 'hwnas search'.")],
     as_json: Annotated[
@@ -75,36 +77,13 @@ def pareto(
     counts = count_states(run.records)
     written: list[Path] = []
     if plots and run.records:
-        from search.report import write_plots
+        from search.report.markdown import write_plots
 
         written = write_plots(run)
     if as_json:
-        document = {
-            "run_dir": str(run.path),
-            "target_ms": run.target_ms,
-            "device": run.device_name,
-            "trials": {
-                "complete": counts.complete,
-                "infeasible": counts.infeasible,
-                "failed": counts.failed,
-            },
-            "front": [p.to_dict() for p in front],
-            "baselines": [r.to_dict() for r in baselines],
-            "comparisons": [
-                {
-                    "baseline": c.baseline.baseline,
-                    "faster_trial": c.faster.number if c.faster else None,
-                    "speedup": c.speedup,
-                    "better_trial": c.better.number if c.better else None,
-                    "accuracy_gain": c.accuracy_gain,
-                }
-                for c in comparisons
-            ],
-            "plots": [str(p) for p in written],
-        }
-        typer.echo(json.dumps(document, indent=1))
+        typer.echo(json.dumps(_document(run, front, baselines, comparisons, written), indent=1))
         return
-    target = f"target {run.target_ms:g} ms, " if run.target_ms is not None else ""
+    target = f"target {run.target_ms:g} ms, "
     typer.echo(
         f"{run.path}: {counts.total} trials recorded ({counts.complete} complete, "
         f"{counts.infeasible} infeasible, {counts.failed} failed); {target}device {run.device_name}"
@@ -145,6 +124,40 @@ def pareto(
         typer.echo("plots: " + ", ".join(str(p) for p in written))
 
 
+def _document(
+    run: Run,
+    front: list[ParetoPoint],
+    baselines: list[TrialRecord],
+    comparisons: list[BaselineComparison],
+    plots: list[Path],
+) -> dict[str, Any]:
+    """What ``hwnas pareto --json`` prints."""
+    counts = count_states(run.records)
+    return {
+        "run_dir": str(run.path),
+        "target_ms": run.target_ms,
+        "device": run.device_name,
+        "trials": {
+            "complete": counts.complete,
+            "infeasible": counts.infeasible,
+            "failed": counts.failed,
+        },
+        "front": [p.to_dict() for p in front],
+        "baselines": [r.to_dict() for r in baselines],
+        "comparisons": [
+            {
+                "baseline": c.baseline.baseline,
+                "faster_trial": c.faster.number if c.faster else None,
+                "speedup": c.speedup,
+                "better_trial": c.better.number if c.better else None,
+                "accuracy_gain": c.accuracy_gain,
+            }
+            for c in comparisons
+        ],
+        "plots": [str(p) for p in plots],
+    }
+
+
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by 'hwnas search'.")],
     trial: Annotated[int | None, typer.Option("--trial", help="Describe this trial.")] = None,
@@ -158,7 +171,7 @@ def report(
     ] = None,
 ) -> None:
     """Write report.md (settings, table provenance, front, plots, per-layer roofline view)."""
-    from search.report import write_report
+    from search.report.markdown import write_report
 
     result = write_report(run_dir, trial=trial, best_under=best_under, table=table)
     chosen = result.chosen

@@ -344,7 +344,7 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Measure N sampled whole networks here and compare with the table and a MAC baseline."""
-    from latency.table import write_json_atomic
+    from latency.files import write_json_atomic
     from latency.validate import plot_scatter, validate, write_csv
 
     loaded, _ = _load(table, device)

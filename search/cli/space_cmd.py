@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from search.formatting import number
 from space import (
     PAPER_FIGURES,
     Arch,
@@ -148,10 +149,6 @@ def _console() -> Console:
     return console
 
 
-def _millions(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def _si(value: int) -> str:
     """4.2M, 47.5K: a count at a glance."""
     for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
@@ -181,10 +178,10 @@ def baselines_cmd(as_json: JsonOption = False) -> None:
             str(row["alpha"]),
             str(row["resolution"]),
             f"{row['macs'] / 1e6:.1f}",
-            _millions(row["paper_macs_millions"], 0),
+            number(row["paper_macs_millions"], ".0f"),
             "-" if deviation is None else f"{100 * deviation:+.2f}%",
             f"{row['params'] / 1e6:.2f}",
-            _millions(row["paper_params_millions"]),
+            number(row["paper_params_millions"], ".1f"),
         )
     _console().print(table)
     typer.echo(

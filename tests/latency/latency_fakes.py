@@ -1,4 +1,5 @@
-"""A fake measurer for table builds (a device with a per-call cost and layout reorders)."""
+"""Test helpers for latency tables: a fake measurer (a device with a per-call cost and layout
+reorders), a tiny space config and quick timing options for the CLI."""
 
 from __future__ import annotations
 
@@ -6,6 +7,17 @@ from typing import Any, ClassVar
 
 from latency.signature import Signature, arch_signatures
 from space import Arch
+
+TINY_TOML = """\
+resolutions = [32]
+width_multipliers = [0.25, 0.5]
+kernels = [3]
+in_channels = 1
+num_classes = 10
+depths = [[1], [1], [1], [1, 2], [1]]
+"""
+
+QUICK = ["--warmup", "1", "--min-runs", "3", "--max-runs", "5", "--budget-s", "0.001"]
 
 
 def true_ms(signature: Signature) -> float:
@@ -39,9 +51,6 @@ class FakeMeasurer:
 
     def call_overhead(self) -> dict[str, Any]:
         return _timing(self.call_ms)
-
-    def layout_reorders(self) -> bool:
-        return True
 
     def reorder(self, shape: tuple[int, ...]) -> dict[str, Any]:
         self.reorders.append(shape)

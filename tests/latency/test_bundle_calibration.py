@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from latency_fakes import FakeMeasurer
 
 from latency import bundle_runner as runner
 from latency.bundle import write_bundle
@@ -18,6 +17,7 @@ from latency.signature import arch_signatures
 from latency.table import LatencyTable
 from search.cli import main
 from space import Arch, SearchSpace
+from tests.latency.latency_fakes import FakeMeasurer
 
 pytestmark = pytest.mark.onnx
 

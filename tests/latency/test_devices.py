@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from latency_fakes import FakeMeasurer
 
 import latency.profile
 from latency.devices import (
@@ -19,6 +18,7 @@ from latency.enumerate import space_signatures
 from latency.profile import build_table
 from latency.table import LatencyTable
 from space import SearchSpace
+from tests.latency.latency_fakes import FakeMeasurer
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from latency_fakes import FakeMeasurer, true_ms
 
 from latency import bundle_runner as runner
 from latency.enumerate import space_signatures
@@ -15,6 +14,7 @@ from latency.profile import build_table
 from latency.signature import arch_signatures
 from latency.table import LatencyTable
 from space import Arch, SearchSpace
+from tests.latency.latency_fakes import FakeMeasurer, true_ms
 
 
 class FakeClock:
@@ -281,9 +281,6 @@ def test_extending_with_another_reorder_handling_is_refused(
 
     class Stripping(FakeMeasurer):
         reorder_handling = "stripped: test"
-
-        def layout_reorders(self) -> bool:
-            return False
 
     build_table(sigs[:5], out, measurer=Stripping(), device={"name": "f", "threads": 1})
     assert LatencyTable.load(out).protocol["reorder_handling"] == "stripped: test"

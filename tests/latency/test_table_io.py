@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from latency_fakes import FakeMeasurer
 
 from latency.enumerate import space_signatures
 from latency.profile import build_table
 from latency.table import LatencyTable, MissingEntryError
 from space import Arch, SearchSpace
+from tests.latency.latency_fakes import FakeMeasurer
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from latency_fakes import FakeMeasurer
 
 from latency.enumerate import space_signatures
 from latency.profile import build_table
 from latency.validate import mac_scale, metrics, plot_scatter, validate, write_csv
 from space import Arch, SearchSpace, count_macs
+from tests.latency.latency_fakes import FakeMeasurer
 
 
 def test_metrics_on_known_values() -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from latency.signature import arch_signatures
 from latency.table import Entry, LatencyTable
-from search.records import TrialRecord, append_record
+from search.run.info import (
+    ArchLatency,
+    DatasetInfo,
+    RunInfo,
+    RunSettings,
+    Session,
+    TableInfo,
+    write_run_info,
+)
+from search.run.records import TrialRecord, append_record
 from space import Arch, count_macs, count_params, mobilenet_v1
 
 TARGET_MS = 5.0
@@ -72,36 +80,54 @@ def make_table(archs: list[Arch]) -> LatencyTable:
     )
 
 
+def run_info(table: LatencyTable, table_path: str) -> RunInfo:
+    """The run.json of a small finished search on ``table`` (synthetic data, 9 trials)."""
+    return RunInfo(
+        created="2026-01-01T00:00:00.000+00:00",
+        command="hwnas search --target-ms 5 --trials 9 --dataset synthetic",
+        settings=RunSettings(
+            target_ms=TARGET_MS,
+            target_source="--target-ms",
+            mode="target",
+            seed=0,
+            sampler="tpe",
+            device=table.device_name,
+            table=table_path,
+            dataset="synthetic",
+            data_dir=None,
+            config={"space": {}, "proxy": {"epochs": 1.0}},
+            trials=9,
+            workers=2,
+            threads_per_worker=1,
+            storage="journal:study.journal",
+            ray_address=None,
+        ),
+        table=TableInfo(
+            path=table_path,
+            device=table.device,
+            device_name=table.device_name,
+            provenance=table.provenance,
+            protocol=table.protocol,
+        ),
+        dataset=DatasetInfo(name="synthetic", dir=None, in_channels=1, num_classes=10),
+        proxy_schedule={"epochs": 1.0, "train_subset": 256},
+        space={"in_channels": 1, "num_classes": 10},
+        baselines={"mobilenet_v1_0.25_128": 3.0, "mobilenet_v1_0.5_128": 9.0},
+        fastest_arch=ArchLatency(TINY, 1.0),
+        versions={"python": "3.11", "torch": "2.13.0"},
+        sessions=(
+            Session(started="2026-01-01T00:00:00.000+00:00", command="hwnas search", trials=9,
+                    workers=2),
+        ),
+    )
+
+
 def make_run(run_dir: Path, records: list[TrialRecord] | None = None) -> Path:
-    """Write run.json, table.json and trials.jsonl as the search driver would."""
+    """Write run.json, table.json and trials.jsonl as a search would."""
     run_dir.mkdir(parents=True, exist_ok=True)
     table = make_table([BASE_A, BASE_B] + [Arch.parse(a) for a in (TINY, SMALL, MEDIUM, LARGE)])
     table.save(run_dir / "table.json")
-    info = {
-        "command": "hwnas search --target-ms 5 --trials 9 --dataset synthetic",
-        "seed": 0,
-        "settings": {
-            "target_ms": TARGET_MS,
-            "mode": "target",
-            "trials": 9,
-            "workers": 2,
-            "dataset": "synthetic",
-            "data_dir": None,
-            "device": None,
-            "table_path": str(run_dir / "table.json"),
-        },
-        "table": {
-            "path": "table.json",
-            "device": table.device,
-            "provenance": table.provenance,
-            "protocol": table.protocol,
-            "network_overhead_ms": table.network_overhead_ms,
-        },
-        "dataset": {"name": "synthetic", "classes": 10, "channels": 1, "image_size": 28},
-        "schedule": {"epochs": 1, "train_images": 256},
-        "versions": {"python": "3.11", "torch": "2.13.0"},
-    }
-    (run_dir / "run.json").write_text(json.dumps(info, indent=1))
+    write_run_info(run_dir, run_info(table, "table.json"))
     for record in RECORDS if records is None else records:
         append_record(run_dir, record)
     return run_dir
