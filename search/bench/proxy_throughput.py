@@ -3,7 +3,7 @@
 Both train the same networks (same builder, same seeded weights, batch 128, SGD with Nesterov
 momentum) on Fashion-MNIST already resized to the candidate's proxy resolution, on the same
 thread count, side by side in one process (alternating, so drift on this shared machine hits
-both). What differs is exactly what ``search.proxy`` does differently:
+both). What differs is exactly what ``search.proxy.train`` does differently:
 
 * optimised (``search.proxy.train._fit``, what the search runs): images kept as normalised float32
   channels_last tensors, model in channels_last, one ``index_select`` per batch, lr set in place,

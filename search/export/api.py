@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from latency.table import LatencyTable
 from search.analysis.pareto import choose
-from search.export.prepare import load_data, prepare_model, schedule_from
+from search.export.prepare import Prepared, load_data, prepare_model
 from search.export.writer import ExportInfo, ExportResult, check_out_dir, export_model
+from search.proxy.train import ProxySchedule
 from search.run.directory import Run
 from space import Arch, baseline_from_name, parse_arch_or_baseline
 
@@ -39,15 +41,20 @@ def export_trial(
     dataset = load_data(
         settings.dataset, data_dir or settings.data_dir, needed=bool(epochs), seed=settings.seed
     )
+    schedule = (
+        None
+        if run.info.fake
+        else ProxySchedule.from_fields(run.info.proxy_schedule, source=f"run {str(run.path)!r}")
+    )
     prepared = prepare_model(
         arch,
         dataset=dataset,
-        schedule=None if run.info.fake else schedule_from(run.info.proxy_schedule),
+        schedule=schedule,
         epochs=epochs,
         threads=threads,
         seed=settings.seed,
     )
-    table = run.info.table
+    table = run.info.table  # the card names the device already
     info = ExportInfo(
         source=f"trial {record.number} of run `{run.path}`",
         dataset=settings.dataset,
@@ -59,26 +66,11 @@ def export_trial(
         training=prepared.training,
         predicted_ms=record.latency_ms,
         device=run.device_name,
-        table=_card_table(
-            path=table.path,
-            device_name=table.device_name,
-            provenance=table.provenance,
-            protocol=table.protocol,
-        ),
+        table=_card_table(**{k: v for k, v in asdict(table).items() if k != "device"}),
         preprocessing=prepared.preprocessing,
         inputs=prepared.inputs_note,
     )
-    return export_model(
-        prepared.model,
-        arch,
-        out_dir,
-        info=info,
-        inputs=prepared.inputs,
-        check_inputs=prepared.check_inputs,
-        force=force,
-        threads=measure_threads,
-        measure=measure,
-    )
+    return _export(prepared, arch, out_dir, info, force, measure_threads, measure)
 
 
 def export_arch(
@@ -139,6 +131,24 @@ def export_arch(
         inputs=prepared.inputs_note,
         extra=extra,
     )
+    return _export(prepared, arch, out_dir, info, force, measure_threads, measure)
+
+
+def _card_table(**described: Any) -> dict[str, Any]:
+    """What the model card says about the latency table (members that are not None)."""
+    return {key: value for key, value in described.items() if value is not None}
+
+
+def _export(
+    prepared: Prepared,
+    arch: Arch,
+    out_dir: str | Path,
+    info: ExportInfo,
+    force: bool,
+    measure_threads: int,
+    measure: bool,
+) -> ExportResult:
+    """Write the prepared network's export (`export_model`)."""
     return export_model(
         prepared.model,
         arch,
@@ -150,8 +160,3 @@ def export_arch(
         threads=measure_threads,
         measure=measure,
     )
-
-
-def _card_table(**described: Any) -> dict[str, Any]:
-    """What the model card says about the latency table (members that are not None)."""
-    return {key: value for key, value in described.items() if value is not None}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from search.proxy.data import Dataset, load_dataset
@@ -168,18 +168,6 @@ def _with_check_inputs(
             else []
         ),
     )
-
-
-def schedule_from(fields_: dict[str, Any]) -> ProxySchedule:
-    """The `ProxySchedule` a run recorded (its fields, as `search.run.info.RunInfo` keeps them)."""
-    known = {f.name for f in fields(ProxySchedule)}
-    unknown = sorted(set(fields_) - known)
-    if unknown:
-        raise ValueError(
-            f"the run's proxy schedule has field {unknown[0]!r}, which this hwnas does not know: "
-            f"expected fields of {', '.join(sorted(known))}"
-        )
-    return ProxySchedule(**fields_)
 
 
 def load_data(name: str, data_dir: str | None, *, needed: bool, seed: int) -> Dataset | None:

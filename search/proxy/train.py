@@ -22,7 +22,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -117,6 +117,21 @@ class ProxySchedule:
             raise ValueError(f"optimizer {self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
         if not isinstance(self.hflip, bool):
             raise ValueError(f"hflip must be true or false, got {self.hflip!r}")
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any], *, source: str) -> ProxySchedule:
+        """A schedule from its fields as a config or a run records them (validated).
+
+        An unknown field raises ``ValueError`` naming it, ``source`` and the known fields.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown proxy schedule field {unknown[0]!r} in {source}: "
+                f"expected one of {', '.join(sorted(known))}"
+            )
+        return cls(**data)
 
     def longer(self, factor: float) -> ProxySchedule:
         """The same schedule with ``factor`` times the epochs (same subset, lr and seed)."""

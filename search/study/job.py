@@ -19,7 +19,7 @@ import os
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -121,15 +121,8 @@ def proxy_schedule(overrides: dict[str, Any], seed: int) -> dict[str, Any]:
     """
     from search.proxy.train import ProxySchedule
 
-    overrides = {"seed": seed, **overrides}
-    known = {f.name for f in fields(ProxySchedule)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(
-            f"unknown [proxy] key {unknown[0]!r} in --config: "
-            f"expected one of {', '.join(sorted(known))}"
-        )
-    return asdict(ProxySchedule(**overrides))
+    schedule = ProxySchedule.from_fields({"seed": seed, **overrides}, source="[proxy] of --config")
+    return asdict(schedule)
 
 
 def _cores() -> int:
