@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from latency import bundle_runner as runner
+from latency.files import write_atomic
 from latency.profile import OrtMeasurer, measure_in_passes
 from latency.signature import arch_signatures
 from latency.table import LatencyTable
@@ -197,10 +198,11 @@ def rescore(report: ValidationReport, table: LatencyTable) -> ValidationReport:
 
 def write_csv(report: ValidationReport, path: str | Path) -> Path:
     """One row per network: arch, MACs, measured, table and baseline predictions and errors."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="") as handle:
+    return write_atomic(Path(path), lambda tmp: _write_rows(report, tmp))
+
+
+def _write_rows(report: ValidationReport, path: Path) -> None:
+    with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
             [
@@ -227,8 +229,6 @@ def write_csv(report: ValidationReport, path: str | Path) -> Path:
                     f"{r.pass_spread_pct:.2f}",
                 ]
             )
-    tmp.replace(path)
-    return path
 
 
 def plot_scatter(report: ValidationReport, path: str | Path) -> Path:
@@ -279,11 +279,10 @@ def plot_scatter(report: ValidationReport, path: str | Path) -> Path:
     ax.set_title(f"{report.device}, {report.threads} thread(s), {report.n} networks")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110))
+    finally:
+        plt.close(fig)
 
 
 def report_from_dict(data: dict[str, Any]) -> ValidationReport:

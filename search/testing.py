@@ -73,6 +73,10 @@ class FakeFactory:
     fail_token: str | None = None
     die_token: str | None = None
 
+    def with_threads(self, threads: int) -> FakeFactory:
+        """The same factory: the fake evaluator does not use threads."""
+        return self
+
     def __call__(self) -> FakeEvaluator:
         """The fake evaluator."""
         return FakeEvaluator(self.seconds, self.fail_token, self.die_token)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,10 +9,6 @@ import typer
 
 if TYPE_CHECKING:
     from latency.table import LatencyTable
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 # Long only by its option declarations: one annotated parameter per command-line option.
@@ -77,7 +72,9 @@ def export(
         raise ValueError(f"--epochs must be a positive number, got {epochs!r}")
     if measure_threads < 1 or (threads is not None and threads < 1):
         raise ValueError("--threads and --measure-threads must be at least 1")
-    train_threads = threads or _cores()
+    from search.study.workers import usable_cores
+
+    train_threads = threads or usable_cores()
     if run_dir is not None:
         if device is not None or table is not None:
             raise ValueError("--device/--table go with --arch; a run uses its own table")

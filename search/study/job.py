@@ -15,7 +15,6 @@ a live display between them):
 
 from __future__ import annotations
 
-import os
 import time
 import tomllib
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from search.run.records import TrialRecord, read_records
 from search.study import setup
 from search.study.loop import Progress, SearchResult, counted_trials, run_search
 from search.study.setup import MODES, SAMPLERS, Mode
+from search.study.workers import usable_cores
 from space.search_space import SearchSpace
 
 DEFAULT_TRIALS = 50  # a small real search: about 4-5 min here with 2 workers (100 took 8.6 min)
@@ -125,10 +125,6 @@ def proxy_schedule(overrides: dict[str, Any], seed: int) -> dict[str, Any]:
     return asdict(schedule)
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-
-
 @dataclass
 class SearchJob:
     """One search, planned (`plan`), then started (`start`, `start_workers`) and run (`run`)."""
@@ -195,7 +191,7 @@ class SearchJob:
             config={"space": space.to_dict(), "proxy": schedule},
             trials=request.trials,
             workers=request.workers,
-            threads_per_worker=request.threads or max(1, _cores() // request.workers),
+            threads_per_worker=request.threads or max(1, usable_cores() // request.workers),
             storage=request.storage or f"journal:{JOURNAL_FILE}",
             ray_address=request.ray_address,
         )

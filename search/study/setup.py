@@ -147,7 +147,9 @@ def recover(
     """Finish what a killed driver left behind; returns (re-enqueued trial numbers, records added).
 
     Finished trials missing from trials.jsonl are appended from their ``record`` attribute; trials
-    left RUNNING are told FAIL (reason recorded) and their parameters enqueued again.
+    left RUNNING are told FAIL (reason recorded) and their parameters enqueued again. A trial
+    killed before all its parameters were suggested was never priced nor dispatched: it gets no
+    record, and only an enqueued one (a baseline, a re-enqueued candidate) is enqueued again, whole.
     """
     from optuna.trial import TrialState
 
@@ -156,18 +158,21 @@ def recover(
     added = 0
     for trial in study.get_trials(deepcopy=False):
         if trial.state == TrialState.RUNNING:
-            if not trial.params:
-                # Asked but killed before the space was suggested: nothing to redo.
+            keep = ("baseline", "requeued_from")
+            attrs = {k: v for k, v in trial.user_attrs.items() if k in keep}
+            record = _record_from_attrs(trial, space, latency)
+            if record is None:
                 study.tell(trial.number, state=TrialState.FAIL)
+                fixed = trial.system_attrs.get("fixed_params")
+                if fixed:
+                    study.enqueue_trial(dict(fixed), user_attrs=attrs)
+                    requeued.append(trial.number)
                 continue
-            record = _record_from_attrs(trial, "failed", INTERRUPTED, space, latency)
             study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
             study._storage.set_trial_user_attr(trial._trial_id, "fail_reason", INTERRUPTED)
             study._storage.set_trial_user_attr(trial._trial_id, "record", record.to_dict())
             study.tell(trial.number, state=TrialState.FAIL)
-            attrs = {"requeued_from": trial.number}
-            if trial.user_attrs.get("baseline"):
-                attrs["baseline"] = trial.user_attrs["baseline"]
+            attrs["requeued_from"] = trial.number
             study.enqueue_trial(dict(trial.params), user_attrs=attrs)
             requeued.append(trial.number)
             if trial.number not in recorded:
@@ -182,32 +187,30 @@ def recover(
 
 
 def _record_from_attrs(
-    trial: Any,
-    state: str,
-    reason: str,
-    space: SearchSpace | None,
-    latency: LatencyModel | None,
-) -> TrialRecord:
+    trial: Any, space: SearchSpace | None, latency: LatencyModel | None
+) -> TrialRecord | None:
+    """The interrupted record of a RUNNING trial; None if its candidate was never complete."""
     attrs = dict(trial.user_attrs)
-    if "arch" not in attrs and space is not None:
+    if "arch" not in attrs:
         # Killed between suggesting and recording: rebuild what the parameters determine.
         try:
-            arch = space.from_params(dict(trial.params))
-        except ValueError:
+            arch = space.from_params(dict(trial.params)) if space is not None else None
+        except ValueError:  # killed while suggesting: some parameters are missing
             arch = None
-        if arch is not None:
-            attrs.update(arch=arch.to_str(), macs=count_macs(arch), params=count_params(arch))
-            if latency is not None:
-                attrs["latency_ms"] = float(latency.predict(arch))
+        if arch is None:
+            return None
+        attrs.update(arch=arch.to_str(), macs=count_macs(arch), params=count_params(arch))
+        if latency is not None:
+            attrs["latency_ms"] = float(latency.predict(arch))
     return TrialRecord(
         number=trial.number,
-        arch=attrs.get("arch", ""),
-        state=state,  # type: ignore[arg-type]
+        arch=attrs["arch"],
+        state="failed",
         latency_ms=float(attrs.get("latency_ms", -1.0)),
         macs=int(attrs.get("macs", 0)),
         params=int(attrs.get("params", 0)),
         baseline=attrs.get("baseline"),
-        reason=reason,
+        reason=INTERRUPTED,
         started=attrs.get("started"),
         finished=now(),
         worker=attrs.get("worker"),

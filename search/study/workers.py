@@ -19,15 +19,29 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from search.run.info import now
 from search.study.protocols import Evaluator, Outcome
 from space import Arch
 
-EvaluatorFactory = Callable[[], Evaluator]
+
+class EvaluatorFactory(Protocol):
+    """Builds a worker's evaluator inside the worker (picklable, so Ray can ship it)."""
+
+    def __call__(self) -> Evaluator:
+        """The evaluator (loads what it needs, e.g. the data set, once)."""
+        ...
+
+    def with_threads(self, threads: int) -> EvaluatorFactory:
+        """The same factory for workers of ``threads`` threads (known only once Ray is up)."""
+        ...
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def run_evaluation(evaluator: Evaluator, number: int, arch: Arch, worker: str) -> Outcome:
@@ -188,8 +202,7 @@ class RayPool:
             cpus = int(ray.cluster_resources().get("CPU", workers))
             per_node = [int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n["Alive"]]
             threads = max(1, min(cpus // workers, max(per_node, default=1)))
-            if hasattr(factory, "threads"):
-                factory = replace(factory, threads=threads)  # type: ignore[type-var]
+            factory = factory.with_threads(threads)
         self._ray = ray
         self._actor_class = ray.remote(num_cpus=threads, max_restarts=0)(WorkerActor)
         self.factory = factory
@@ -270,6 +283,10 @@ class ProxyFactory:
     schedule: dict[str, Any]
     threads: int
     seed: int
+
+    def with_threads(self, threads: int) -> ProxyFactory:
+        """This factory for workers of ``threads`` threads."""
+        return replace(self, threads=threads)
 
     def __call__(self) -> Evaluator:
         """Load the data set and build the evaluator."""

@@ -236,3 +236,41 @@ def test_a_target_too_tight_for_the_sampler_stops_the_search(tmp_path: Path) -> 
     assert result.progress.stopped is not None and "cap 140" in result.progress.stopped
     assert result.progress.free == loop.free_cap(2) == 140
     assert all(r.state == "infeasible" for r in read_records(tmp_path)) and not evaluator.calls
+
+
+def _suggest_some(trial: Any, count: int) -> None:
+    """Suggest the first ``count`` parameters of the space, as a driver killed mid-ask would."""
+    for name, choices in list(SPACE.param_choices().items())[:count]:
+        trial.suggest_categorical(name, list(choices))
+
+
+def test_a_baseline_killed_while_being_asked_is_asked_again_whole(tmp_path: Path) -> None:
+    study = new_study(tmp_path)
+    trial = study.ask()  # the fastest baseline, enqueued
+    _suggest_some(trial, 3)
+    name = trial.user_attrs["baseline"]
+    result = search(tmp_path, RecordingEvaluator(), n_trials=10, study=new_study(tmp_path))
+    assert result.requeued == [trial.number]
+    records = read_records(tmp_path)
+    assert trial.number not in {r.number for r in records}  # never priced: nothing to record
+    again = [r for r in records if r.baseline == name]
+    assert len(again) == 1 and again[0].state == "complete"
+    assert again[0].arch == BASELINES[name].to_str()
+
+
+def test_a_sampler_proposal_killed_while_being_asked_is_dropped(tmp_path: Path) -> None:
+    study = setup.open_study(
+        storage=None,
+        run_dir=tmp_path,
+        mode="target",
+        sampler=setup.make_sampler("random", mode="target", seed=0),
+    )
+    trial = study.ask()  # no baselines enqueued: the sampler's own proposal
+    _suggest_some(trial, 3)
+    result = search(tmp_path, RecordingEvaluator(), n_trials=5, study=study)
+    assert result.requeued == []
+    records = read_records(tmp_path)
+    assert records and trial.number not in {r.number for r in records}
+    assert all(r.arch for r in records)
+    states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+    assert states[trial.number] == optuna.trial.TrialState.FAIL
