@@ -44,6 +44,7 @@ Copy the table back and add it to hwnas with:  hwnas latency import table-1t.jso
 """
 
 
+# Over 80 lines on purpose: the manifest is written out as one document, as run.py reads it.
 def write_bundle(
     signatures: list[Signature],
     out: str | Path,
