@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from latency.bundle_runner import slug
+from latency.devices import resolve_table
 from latency.table import LatencyTable
 from search.run.directory import JOURNAL_FILE, claim_run_dir, existing_info
 from search.run.info import (
@@ -163,21 +164,13 @@ class SearchJob:
         )
         schedule, dataset = _proxy_data(request, proxy_overrides)
         space = base_space.with_task(dataset.in_channels, dataset.num_classes)
-        from latency.devices import resolve_table
-
         table, table_path = resolve_table(
             request.device, request.table, space=space, threads=1, progress=table_progress
         )
         target_ms, target_source = _target(request.target_ms, space, table)
         setup.check_target(target_ms, space, table, table.device_name)
-        run_dir = Path(
-            request.run_dir
-            or Path("runs")
-            / (
-                f"{request.dataset}-{slug(table.device_name)}-{request.mode}-"
-                f"{target_ms:g}ms-s{request.seed}"
-            )
-        )
+        name = f"{request.dataset}-{slug(table.device_name)}-{request.mode}-{target_ms:g}ms"
+        run_dir = Path(request.run_dir or Path("runs") / f"{name}-s{request.seed}")
         settings = RunSettings(
             target_ms=target_ms,
             target_source=target_source,
