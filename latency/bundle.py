@@ -35,10 +35,15 @@ README = """hwnas latency bundle
 ====================
 
 Measures {count} layer signatures with onnxruntime on the device you run it on.{calibration}
+Needs Python {python}+, numpy and onnxruntime {onnxruntime}+ (with onnxruntime older than 1.19,
+numpy < 2: those releases were built against numpy 1).
 
     python3 -m pip install numpy onnxruntime     # if not installed
     python3 -m pip install onnx                  # optional: exact layout handling on x86 CPUs
     python3 run.py --threads 1                   # writes table-1t.json (resumes if interrupted)
+
+On a board with big and little cores, pin the run to one kind (e.g. taskset -c 4-7 python3
+run.py ...): the table then names only those cores, and its times are theirs alone.
 
 Copy the table back and add it to hwnas with:  hwnas latency import table-1t.json
 """
@@ -136,7 +141,14 @@ def write_bundle(
         if calibrate_on
         else ""
     )
-    (out / "README.txt").write_text(README.format(count=len(layers), calibration=calibration))
+    (out / "README.txt").write_text(
+        README.format(
+            count=len(layers),
+            calibration=calibration,
+            python=".".join(map(str, runner.MIN_PYTHON)),
+            onnxruntime=runner.MIN_ONNXRUNTIME,
+        )
+    )
     return out
 
 

@@ -44,9 +44,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -58,22 +58,190 @@ DEFAULTS: dict[str, Any] = {
     "max_runs": 1000,
     "budget_s": 0.3,
 }
+# The oldest runtimes the runner is tested on (README, "Profiling your own board"): onnxruntime
+# 1.16 is the last release with manylinux2014 wheels, so what pip installs on boards with a glibc
+# older than 2.28, and it has wheels for every Python from 3.9 to 3.11.
+MIN_PYTHON = (3, 9)
+MIN_ONNXRUNTIME = "1.16.0"
 
 
 # -- device ------------------------------------------------------------------------------------
 
+# ARM cores as /proc/cpuinfo reports them ("CPU implementer", "CPU part"). Codes from the Linux
+# kernel's arch/arm64/include/asm/cputype.h (6.1), names as util-linux's lscpu (lscpu-arm.c,
+# 2.38.1) prints them; Cortex-X925/A725 and Ampere-1 are in the kernel's list only. A core missing
+# here is described by its raw codes, e.g. 'ARM part 0xd99'.
+ARM_IMPLEMENTERS = {
+    0x41: "ARM",
+    0x42: "Broadcom",
+    0x43: "Cavium",
+    0x46: "Fujitsu",
+    0x48: "HiSilicon",
+    0x4E: "NVIDIA",
+    0x50: "APM",
+    0x51: "Qualcomm",
+    0x53: "Samsung",
+    0x61: "Apple",
+    0x6D: "Microsoft",
+    0xC0: "Ampere",
+}
+ARM_PARTS = {
+    0x41: {
+        0xD03: "Cortex-A53",
+        0xD04: "Cortex-A35",
+        0xD05: "Cortex-A55",
+        0xD07: "Cortex-A57",
+        0xD08: "Cortex-A72",
+        0xD09: "Cortex-A73",
+        0xD0A: "Cortex-A75",
+        0xD0B: "Cortex-A76",
+        0xD0C: "Neoverse-N1",
+        0xD0D: "Cortex-A77",
+        0xD0E: "Cortex-A76AE",
+        0xD40: "Neoverse-V1",
+        0xD41: "Cortex-A78",
+        0xD42: "Cortex-A78AE",
+        0xD44: "Cortex-X1",
+        0xD46: "Cortex-A510",
+        0xD47: "Cortex-A710",
+        0xD48: "Cortex-X2",
+        0xD49: "Neoverse-N2",
+        0xD4B: "Cortex-A78C",
+        0xD4C: "Cortex-X1C",
+        0xD4D: "Cortex-A715",
+        0xD4E: "Cortex-X3",
+        0xD4F: "Neoverse-V2",
+        0xD80: "Cortex-A520",
+        0xD81: "Cortex-A720",
+        0xD82: "Cortex-X4",
+        0xD84: "Neoverse-V3",
+        0xD85: "Cortex-X925",
+        0xD87: "Cortex-A725",
+        0xD8E: "Neoverse-N3",
+    },
+    0x42: {0x516: "ThunderX2"},
+    0x43: {0x0AF: "ThunderX2-99xx"},
+    0x46: {0x001: "A64FX"},
+    0x48: {0xD01: "Kunpeng-920"},
+    0x4E: {0x003: "Denver 2", 0x004: "Carmel"},
+    0x51: {
+        0x800: "Falkor-V1/Kryo",
+        0x801: "Kryo-V2",
+        0x802: "Kryo-3XX-Gold",
+        0x803: "Kryo-3XX-Silver",
+        0x804: "Kryo-4XX-Gold",
+        0x805: "Kryo-4XX-Silver",
+        0xC00: "Falkor",
+        0xC01: "Saphira",
+    },
+    0x61: {
+        0x022: "Icestorm-M1",
+        0x023: "Firestorm-M1",
+        0x024: "Icestorm-M1-Pro",
+        0x025: "Firestorm-M1-Pro",
+        0x028: "Icestorm-M1-Max",
+        0x029: "Firestorm-M1-Max",
+        0x032: "Blizzard-M2",
+        0x033: "Avalanche-M2",
+    },
+    0xC0: {0xAC3: "Ampere-1"},
+}
 
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (x86 'model name', ARM 'Model'/'Hardware')."""
+
+def read_cpuinfo() -> str:
+    """The text of /proc/cpuinfo ('' where there is none)."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        return Path("/proc/cpuinfo").read_text()
     except OSError:
-        text = ""
-    for field in ("model name", "Model", "Hardware", "cpu model", "Processor"):
-        match = re.search(rf"^{field}\s*:\s*(.+)$", text, re.MULTILINE)
-        if match and match.group(1).strip():
-            return " ".join(match.group(1).split())
+        return ""
+
+
+def allowed_cpus() -> set[int]:
+    """The processors this process may run on (its affinity; empty where unknown)."""
+    getaffinity = getattr(os, "sched_getaffinity", None)
+    return set(getaffinity(0)) if getaffinity else set()
+
+
+def _cpuinfo_sections(text: str) -> tuple[dict[int, dict[str, str]], dict[str, str]]:
+    """The fields of each processor of a cpuinfo text, and the machine-wide ones (Model …)."""
+    processors: dict[int, dict[str, str]] = {}
+    machine: dict[str, str] = {}
+    for block in re.split(r"\n\s*\n", text):
+        fields = {}
+        for line in block.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and value.strip():
+                fields[key.strip()] = " ".join(value.split())
+        number = fields.get("processor", "")
+        if number.isdigit():
+            processors[int(number)] = fields
+        else:
+            machine.update(fields)
+    return processors, machine
+
+
+def core_name(fields: dict[str, str]) -> str | None:
+    """One processor's core type: ARM implementer and part decoded, else its 'model name'."""
+    implementer, part = fields.get("CPU implementer"), fields.get("CPU part")
+    if implementer and part:
+        try:
+            vendor_code, part_code = int(implementer, 16), int(part, 16)
+        except ValueError:
+            return f"implementer {implementer} part {part}"
+        known = ARM_PARTS.get(vendor_code, {}).get(part_code)
+        if known:
+            return known
+        vendor = ARM_IMPLEMENTERS.get(vendor_code, f"implementer {vendor_code:#04x}")
+        return f"{vendor} part {part_code:#05x}"
+    return fields.get("model name") or fields.get("cpu model")
+
+
+def cpu_cores(cpuinfo: str | None = None) -> list[tuple[str, list[int]]]:
+    """Each core type of this machine with its processor numbers, in processor order."""
+    processors, _ = _cpuinfo_sections(read_cpuinfo() if cpuinfo is None else cpuinfo)
+    cores: dict[str, list[int]] = {}
+    for number in sorted(processors):
+        name = core_name(processors[number])
+        if name:
+            cores.setdefault(name, []).append(number)
+    return list(cores.items())
+
+
+def cpu_list(numbers: Iterable[int]) -> str:
+    """Processor numbers as ranges, e.g. 'cpu0-3,6'."""
+    spans: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return "cpu" + ",".join(f"{a}-{b}" if b > a else str(a) for a, b in spans)
+
+
+def cpu_model(cpuinfo: str | None = None, allowed: Collection[int] | None = None) -> str:
+    """The types of the cores this process may run on, e.g. 'Cortex-A55 + Cortex-A76'.
+
+    ARM cores by their implementer and part codes, x86 by 'model name'. On a big.LITTLE board a
+    run pinned to one cluster (``taskset -c 4-7``) thus names only that cluster's cores.
+    ``cpuinfo`` and ``allowed`` default to this machine's /proc/cpuinfo and affinity.
+    """
+    text = read_cpuinfo() if cpuinfo is None else cpuinfo
+    usable = allowed_cpus() if allowed is None else set(allowed)
+    cores = cpu_cores(text)
+    names = [name for name, numbers in cores if usable & set(numbers)]
+    if names or cores:
+        return " + ".join(names or [name for name, _ in cores])
+    _, machine = _cpuinfo_sections(text)
+    for field in ("Model", "Hardware", "Processor"):
+        if machine.get(field):
+            return machine[field]
     return platform.processor() or platform.machine() or "unknown cpu"
+
+
+def board_model(cpuinfo: str | None = None) -> str | None:
+    """The board or SoC that /proc/cpuinfo names ('Model', else 'Hardware'), if any."""
+    _, machine = _cpuinfo_sections(read_cpuinfo() if cpuinfo is None else cpuinfo)
+    return machine.get("Model") or machine.get("Hardware")
 
 
 def slug(text: str) -> str:
@@ -83,14 +251,31 @@ def slug(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9.]+", text))[:48].strip("-.") or "cpu"
 
 
-def describe_device(threads: int, name: str | None = None, prefix: str = "local") -> dict[str, Any]:
-    """What the table was measured on: CPU, architecture, OS, runtime, threads, provider."""
+def describe_device(
+    threads: int,
+    name: str | None = None,
+    prefix: str = "local",
+    *,
+    cpuinfo: str | None = None,
+    allowed: Collection[int] | None = None,
+) -> dict[str, Any]:
+    """What the table was measured on: CPU, cores, board, OS, runtime, threads, provider.
+
+    ``cpuinfo`` and ``allowed`` default to this machine's /proc/cpuinfo and affinity.
+    """
     import onnxruntime as ort
 
-    cpu = cpu_model()
+    cpuinfo = read_cpuinfo() if cpuinfo is None else cpuinfo
+    allowed = allowed_cpus() if allowed is None else set(allowed)
+    cpu = cpu_model(cpuinfo, allowed)
     return {
         "name": name or f"{prefix}-{slug(cpu)}-{threads}t",
         "cpu": cpu,
+        "cores": ", ".join(
+            f"{core} on {cpu_list(numbers)}" for core, numbers in cpu_cores(cpuinfo)
+        ),
+        "affinity": cpu_list(allowed) if allowed else None,
+        "board": board_model(cpuinfo),
         "arch": platform.machine(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
@@ -118,6 +303,39 @@ def open_session(model: bytes | str | Path, threads: int) -> Any:
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
+class BoundIo(NamedTuple):
+    """A session's I/O binding together with every buffer it points into.
+
+    onnxruntime 1.16 to 1.19 (at least) keep no reference to a bound OrtValue or its numpy
+    array: a buffer bound as a temporary is freed while the runtime still reads or writes it
+    (the runner crashed on its first layer there). Whoever holds this holds them all.
+    """
+
+    binding: Any
+    input: np.ndarray
+    output: np.ndarray
+    values: tuple[Any, Any]
+
+
+def bind_io(session: Any, shape: tuple[int, ...] | list[int]) -> BoundIo:
+    """Bind one random input of ``shape`` and a preallocated output to ``session``'s first ones."""
+    import onnxruntime as ort
+
+    input_name = session.get_inputs()[0].name
+    output_name = session.get_outputs()[0].name
+    data = np.random.default_rng(0).uniform(-1.0, 1.0, size=tuple(shape)).astype(np.float32)
+    # A preallocated output, as a network's intermediate tensors are planned ahead: the timed
+    # call then allocates nothing. Its shape comes from one run, so that a model with symbolic
+    # sizes (an exported network's batch) gets one too.
+    out_shape = session.run([output_name], {input_name: data})[0].shape
+    output = np.zeros(out_shape, dtype=np.float32)
+    values = (ort.OrtValue.ortvalue_from_numpy(data), ort.OrtValue.ortvalue_from_numpy(output))
+    binding = session.io_binding()
+    binding.bind_ortvalue_input(input_name, values[0])
+    binding.bind_ortvalue_output(output_name, values[1])
+    return BoundIo(binding, data, output, values)
+
+
 def time_session(
     session: Any,
     shape: tuple[int, ...] | list[int],
@@ -132,27 +350,14 @@ def time_session(
 
     Times any single-input, single-output model: the layer models here, and an exported network.
     """
-    import onnxruntime as ort
-
-    input_name = session.get_inputs()[0].name
-    output_name = session.get_outputs()[0].name
-    data = np.random.default_rng(0).uniform(-1.0, 1.0, size=tuple(shape)).astype(np.float32)
-    value = ort.OrtValue.ortvalue_from_numpy(data)
-    binding = session.io_binding()
-    binding.bind_ortvalue_input(input_name, value)
-    # A preallocated output, as a network's intermediate tensors are planned ahead: the timed
-    # call then allocates nothing. Its shape comes from one run, so that a model with symbolic
-    # sizes (an exported network's batch) gets one too.
-    out_shape = session.run([output_name], {input_name: data})[0].shape
-    output = ort.OrtValue.ortvalue_from_numpy(np.zeros(out_shape, dtype=np.float32))
-    binding.bind_ortvalue_output(output_name, output)
+    io = bind_io(session, shape)
     for _ in range(warmup):
-        session.run_with_iobinding(binding)
+        session.run_with_iobinding(io.binding)
     times: list[float] = []
     start = clock()
     while len(times) < max_runs and (len(times) < min_runs or clock() - start < budget_s):
         before = clock()
-        session.run_with_iobinding(binding)
+        session.run_with_iobinding(io.binding)
         times.append((clock() - before) * 1e3)
     return summarize(times)
 
@@ -321,7 +526,8 @@ def fit_calibration(
             f"a calibration needs one sum per measured network, got {len(sums_ms)} sums "
             f"and {len(measured_ms)} networks"
         )
-    ratios = [(m - overhead_ms) / s for s, m in zip(sums_ms, measured_ms, strict=True) if s > 0]
+    # Python 3.9's zip has no strict=: the lengths are checked equal above.
+    ratios = [(m - overhead_ms) / s for s, m in zip(sums_ms, measured_ms) if s > 0]
     if len(ratios) < MIN_CALIBRATION_NETWORKS:
         raise ValueError(
             f"a calibration needs at least {MIN_CALIBRATION_NETWORKS} networks with a positive "
@@ -685,6 +891,38 @@ class _Bundle:
         }
 
 
+def version_tuple(version: str) -> tuple[int, ...]:
+    """The leading release numbers of a version string, e.g. (1, 17, 0) for '1.17.0+cpu'."""
+    match = re.match(r"\d+(\.\d+)*", version)
+    return tuple(int(part) for part in match.group(0).split(".")) if match else ()
+
+
+def runtime_problem(python: tuple[int, ...], onnxruntime: str | None) -> str | None:
+    """Why this Python or onnxruntime (None: not installed) cannot run the bundle, or None."""
+    if python[:2] < MIN_PYTHON:
+        found = ".".join(map(str, python[:3]))
+        return (
+            f"Python {found} is too old: the bundle needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]}+"
+        )
+    if onnxruntime is None:
+        return "onnxruntime is not installed: python3 -m pip install numpy onnxruntime"
+    if version_tuple(onnxruntime) < version_tuple(MIN_ONNXRUNTIME):
+        return (
+            f"onnxruntime {onnxruntime} is too old: the bundle needs onnxruntime "
+            f"{MIN_ONNXRUNTIME}+ (python3 -m pip install 'onnxruntime>={MIN_ONNXRUNTIME}')"
+        )
+    return None
+
+
+def installed_onnxruntime() -> str | None:
+    """The version of the importable onnxruntime, or None."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    return str(ort.__version__)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of the bundle."""
     parser = argparse.ArgumentParser(description="Measure an hwnas latency bundle on this device.")
@@ -695,6 +933,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=None, help="device name recorded in the table")
     parser.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
     args = parser.parse_args(argv)
+    problem = runtime_problem(sys.version_info[:3], installed_onnxruntime())
+    if problem:
+        print(f"run.py: error: {problem}", file=sys.stderr)
+        return 2
     if args.threads < 1:
         print(f"run.py: error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
         return 2
