@@ -58,9 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "max_runs": 1000,
     "budget_s": 0.3,
 }
-# The oldest runtimes the runner is tested on (README, "Profiling your own board"): onnxruntime
-# 1.16 is the last release with manylinux2014 wheels, so what pip installs on boards with a glibc
-# older than 2.28, and it has wheels for every Python from 3.9 to 3.11.
+# The oldest runtimes the runner supports and is tested on (tests/latency/test_bundle_venv.py;
+# README, "Latency tables, and profiling your own board"). onnxruntime 1.16 is the last release
+# with manylinux2014 wheels, so what pip installs on boards with a glibc older than 2.28, and it
+# has wheels for every Python from 3.9 to 3.11.
 MIN_PYTHON = (3, 9)
 MIN_ONNXRUNTIME = "1.16.0"
 
