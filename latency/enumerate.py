@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from latency.signature import Signature
 from space import SearchSpace
-from space.arch import STEM_KERNEL, STEM_STRIDE
+from space.arch import STEM_KERNEL
 from space.layers import conv_out_size
 
 
@@ -24,27 +24,28 @@ def space_signatures(
 
     # (spatial size, channels) pairs that can enter the next stage.
     states: set[tuple[int, int]] = set()
+    stem_stride = space.stem.stride
     for resolution in space.resolutions:
-        size = conv_out_size(resolution, STEM_STRIDE)
+        size = conv_out_size(resolution, stem_stride)
         for width in space.stem_widths():
-            add("stem", resolution, space.in_channels, width, STEM_KERNEL, STEM_STRIDE)
+            add("stem", resolution, space.in_channels, width, STEM_KERNEL, stem_stride)
             states.add((size, width))
-    for stage in range(len(space.depths)):
-        stride = space.stage_stride(stage)
+    for stage, choices in enumerate(space.stages):
+        stride = choices.stride
         widths = space.stage_widths(stage)
-        repeats = max(space.depths[stage]) > 1
+        repeats = max(choices.depths) > 1
         out_sizes = set()
         for size, channels in states:
             out = conv_out_size(size, stride)
             out_sizes.add(out)
-            for kernel in space.kernels:
+            for kernel in choices.kernels:
                 add("depthwise", size, channels, channels, kernel, stride)
             for width in widths:
                 add("pointwise", out, channels, width, 1, 1)
         if repeats:
             for out in out_sizes:
                 for width in widths:
-                    for kernel in space.kernels:
+                    for kernel in choices.kernels:
                         add("depthwise", out, width, width, kernel, 1)
                     add("pointwise", out, width, width, 1, 1)
         states = {(out, width) for out in out_sizes for width in widths}
