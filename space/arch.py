@@ -19,9 +19,10 @@ MobileNetV3-Large 1.0-224 (`space.baselines`)::
 * ``ds``: a stage of ``r`` depthwise-separable blocks (MobileNetV1): depthwise ``k`` x ``k`` + BN +
   act, pointwise 1x1 to width ``c`` + BN + act. ``s`` is the stride of the first block.
 * ``ir``: a stage of ``r`` inverted-residual blocks (MobileNetV2/V3): 1x1 expansion to
-  ``make_divisible(e * input width)`` + BN + act (absent when ``e`` is 1), depthwise ``k`` x ``k``
-  + BN + act, squeeze-and-excite if the flag ``se`` is present, linear 1x1 projection to ``c`` +
-  BN, and a residual connection when the block has stride 1 and equal input and output widths.
+  ``make_divisible(e * input width)`` + BN + act (absent when ``e`` is 1 or that width equals the
+  input width), depthwise ``k`` x ``k`` + BN + act, squeeze-and-excite if the flag ``se`` is
+  present, linear 1x1 projection to ``c`` + BN, and a residual connection when the block has
+  stride 1 and equal input and output widths.
   ``e`` is a number >= 1 with at most two decimals (``e6``, ``e2.5``, ``e3.67``).
 * ``head``: optional 1x1 conv to ``c`` + BN + act before the global average pool (MobileNetV2's
   1280, MobileNetV3's 960/576), optional hidden layer of ``h`` units with bias and act, no BN,

@@ -42,8 +42,9 @@ def conv_out_size(size: int, stride: int) -> int:
 
 
 def expanded_width(in_channels: int, expansion: float) -> int:
-    """Middle width of an inverted-residual block: the input width itself when ``expansion`` is 1
-    (no expansion conv), else ``make_divisible(expansion * in_channels)``."""
+    """Middle width of an inverted-residual block: the input width itself when ``expansion`` is 1,
+    else ``make_divisible(expansion * in_channels)``. The block has an expansion conv exactly
+    when this differs from the input width (TF-Slim's and torchvision's rule)."""
     return in_channels if expansion == 1 else make_divisible(expansion * in_channels)
 
 
@@ -149,10 +150,8 @@ def _depthwise(name: str, size: int, channels: int, kernel: int, stride: int, ac
     return _conv(name, "depthwise", size, channels, channels, kernel, stride, act, depthwise=True)
 
 
-def _stage_block(
-    stage: Stage, name: str, size: int, channels: int, stride: int
-) -> tuple[Block, int, int]:
-    """One block of ``stage`` on a ``size`` x ``size`` x ``channels`` input."""
+def stage_block(stage: Stage, name: str, size: int, channels: int, stride: int) -> Block:
+    """One block of ``stage`` with ``stride`` on a ``size`` x ``size`` x ``channels`` input."""
     act = stage.activation
     out = conv_out_size(size, stride)
     walk: list[Layer] = []
@@ -163,13 +162,13 @@ def _stage_block(
     else:
         mid = expanded_width(channels, stage.expansion)
         residual = stride == 1 and channels == stage.width
-        if stage.expansion != 1:
+        if mid != channels:
             walk.append(_conv(f"{name}.exp", "expand", size, channels, mid, 1, 1, act))
         walk.append(_depthwise(f"{name}.dw", size, mid, stage.kernel, stride, act))
         if stage.se:
             walk.append(_squeeze_excite(f"{name}.se", out, mid))
         walk.append(_conv(f"{name}.proj", "project", out, mid, stage.width, 1, 1, None))
-    block = Block(
+    return Block(
         name=name,
         kind="ds" if stage.block == "ds" else "ir",
         in_size=size,
@@ -184,7 +183,6 @@ def _stage_block(
         residual=residual,
         layers=tuple(walk),
     )
-    return block, out, stage.width
 
 
 def _squeeze_excite(name: str, size: int, channels: int) -> Layer:
@@ -225,60 +223,49 @@ def _vector_layer(
     )
 
 
-def blocks(arch: Arch) -> list[Block]:
-    """The network's blocks in execution order: stem, every block of every stage, head."""
-    stem = _conv(
-        "stem",
-        "stem",
-        arch.resolution,
-        arch.in_channels,
-        arch.stem_width,
-        STEM_KERNEL,
-        arch.stem_stride,
-        arch.stem_activation,
+def stem_block(
+    resolution: int, in_channels: int, width: int, stride: int, activation: str
+) -> Block:
+    """The stem: a 3x3 conv + BN + act on the ``resolution`` x ``resolution`` input."""
+    stem = _conv("stem", "stem", resolution, in_channels, width, STEM_KERNEL, stride, activation)
+    return Block(
+        name="stem",
+        kind="stem",
+        in_size=resolution,
+        in_channels=in_channels,
+        mid_channels=in_channels,
+        out_size=stem.out_size,
+        out_channels=width,
+        kernel=STEM_KERNEL,
+        stride=stride,
+        se=False,
+        activation=activation,
+        residual=False,
+        layers=(stem,),
     )
-    result = [
-        Block(
-            name="stem",
-            kind="stem",
-            in_size=arch.resolution,
-            in_channels=arch.in_channels,
-            mid_channels=arch.in_channels,
-            out_size=stem.out_size,
-            out_channels=arch.stem_width,
-            kernel=STEM_KERNEL,
-            stride=arch.stem_stride,
-            se=False,
-            activation=arch.stem_activation,
-            residual=False,
-            layers=(stem,),
-        )
-    ]
-    size, channels = stem.out_size, arch.stem_width
-    for stage_index, stage in enumerate(arch.stages, start=1):
-        for block_index in range(1, stage.depth + 1):
-            stride = stage.stride if block_index == 1 else 1
-            block, size, channels = _stage_block(
-                stage, f"s{stage_index}.b{block_index}", size, channels, stride
-            )
-            result.append(block)
-    result.append(_head(arch, size, channels))
-    return result
 
 
-def _head(arch: Arch, size: int, channels: int) -> Block:
-    act = arch.head_activation
+def head_block(
+    size: int,
+    channels: int,
+    num_classes: int,
+    width: int | None = None,
+    hidden: int | None = None,
+    activation: str = "relu",
+) -> Block:
+    """The head on a ``size`` x ``size`` x ``channels`` feature map: 1x1 conv to ``width``
+    (+ BN + act) if given, global average pool, ``hidden`` units (+ act) if given, classifier."""
     walk: list[Layer] = []
-    width = channels
-    if arch.head_width is not None:
-        walk.append(_conv("head.conv", "head_conv", size, channels, arch.head_width, 1, 1, act))
-        width = arch.head_width
+    features = channels
+    if width is not None:
+        walk.append(_conv("head.conv", "head_conv", size, channels, width, 1, 1, activation))
+        features = width
     # The first vector layer pools the feature map (kernel = its size); the next one sees 1x1.
     pooled = size
-    if arch.head_hidden is not None:
-        walk.append(_vector_layer("head.hidden", "hidden", pooled, width, arch.head_hidden, act))
-        width, pooled = arch.head_hidden, 1
-    walk.append(_vector_layer("head", "head", pooled, width, arch.num_classes, None))
+    if hidden is not None:
+        walk.append(_vector_layer("head.hidden", "hidden", pooled, features, hidden, activation))
+        features, pooled = hidden, 1
+    walk.append(_vector_layer("head", "head", pooled, features, num_classes, None))
     return Block(
         name="head",
         kind="head",
@@ -286,14 +273,33 @@ def _head(arch: Arch, size: int, channels: int) -> Block:
         in_channels=channels,
         mid_channels=channels,
         out_size=1,
-        out_channels=arch.num_classes,
+        out_channels=num_classes,
         kernel=size,
         stride=1,
         se=False,
-        activation=act,
+        activation=activation,
         residual=False,
         layers=tuple(walk),
     )
+
+
+def blocks(arch: Arch) -> list[Block]:
+    """The network's blocks in execution order: stem, every block of every stage, head."""
+    stem = stem_block(
+        arch.resolution, arch.in_channels, arch.stem_width, arch.stem_stride, arch.stem_activation
+    )
+    result = [stem]
+    size, channels = stem.out_size, stem.out_channels
+    for stage_index, stage in enumerate(arch.stages, start=1):
+        for block_index in range(1, stage.depth + 1):
+            stride = stage.stride if block_index == 1 else 1
+            block = stage_block(stage, f"s{stage_index}.b{block_index}", size, channels, stride)
+            result.append(block)
+            size, channels = block.out_size, block.out_channels
+    head = head_block(
+        size, channels, arch.num_classes, arch.head_width, arch.head_hidden, arch.head_activation
+    )
+    return [*result, head]
 
 
 def layers(arch: Arch) -> list[Layer]:

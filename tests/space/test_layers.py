@@ -248,3 +248,14 @@ def test_inverted_residual_walk() -> None:
     assert [b.residual for b in block_list] == [False, False, True, True, False]
     assert [b.mid_channels for b in block_list[1:4]] == [64, 96, 24]
     assert sum(b.macs for b in block_list) == count_macs(arch)
+
+
+def test_no_expansion_conv_when_the_middle_width_equals_the_input() -> None:
+    """TF-Slim's and torchvision's rule: an expansion that rounds back to the input width adds no
+    conv (make_divisible(1.05 * 64) = 64)."""
+    arch = Arch.parse("stem_r16_i3_c64:ir_r1_k3_s1_e1.05_c64:ir_r1_k3_s1_e1.2_c64:head_n4")
+    kinds = [[layer.kind for layer in block.layers] for block in blocks(arch)[1:3]]
+    assert kinds == [["depthwise", "project"], ["expand", "depthwise", "project"]]
+    assert [block.mid_channels for block in blocks(arch)[1:3]] == [64, 80]
+    macs, _, _ = hooked_counts(arch)
+    assert sum(macs) == count_macs(arch)
