@@ -363,10 +363,6 @@ class SearchSpace:
         """Distinct output widths of stage ``stage`` (0-based), ascending."""
         return _distinct_widths(self.stages[stage].width, self.width_multipliers)
 
-    def stage_stride(self, stage: int) -> int:
-        """The stride of the first block of stage ``stage`` (0-based)."""
-        return self.stages[stage].stride
-
     def size(self) -> int:
         """Number of distinct architectures (widths counted after channel rounding)."""
         total = len(self.resolutions) * len(self.stem_widths()) * len(self.stem.activations)

@@ -11,7 +11,8 @@ import pytest
 
 from latency.enumerate import space_signatures
 from latency.signature import Signature, arch_signatures
-from space import Arch, SearchSpace
+from space import SearchSpace
+from tests.space.space_members import all_members
 
 
 def test_tiny_space_equals_union_over_every_architecture(tiny_space: SearchSpace) -> None:
@@ -92,26 +93,12 @@ activations = ["hswish"]
 """
 
 
-def all_archs(space: SearchSpace) -> list[Arch]:
-    """Every architecture of ``space`` (brute force over its parameters)."""
-    choices = space.param_choices()
-    found = []
-    for values in itertools.product(*choices.values()):
-        params = dict(zip(choices, values, strict=True))
-        for index, stage in enumerate(space.stages, 1):
-            if params.get(f"s{index}_block", stage.blocks[0]) == "ds":
-                params.pop(f"s{index}_expansion", None)
-                params.pop(f"s{index}_se", None)
-        found.append(space.from_params(params))
-    return found
-
-
 def test_mixed_space_equals_union_over_every_architecture(tmp_path: Path) -> None:
     path = tmp_path / "mixed.toml"
     path.write_text(MIXED)
     space = SearchSpace.from_toml(path)
-    archs = all_archs(space)
-    assert len(set(archs)) == space.size()
+    archs = all_members(space)
+    assert len(archs) == space.size()
     union: set[Signature] = set()
     for arch in archs:
         union |= set(arch_signatures(arch))

@@ -15,6 +15,7 @@ import pytest
 from space import Arch, SearchSpace, mobilenet_v1, mobilenet_v2, mobilenet_v3
 from space.baselines import PAPER_ALPHAS, PAPER_RESOLUTIONS
 from space.search_space import PRESETS, StageChoices
+from tests.space.space_members import all_members
 
 TINY_CONFIG = """
 resolutions = [32, 64]
@@ -48,7 +49,7 @@ def test_default_space_matches_its_documented_file(default_space: SearchSpace) -
     assert (default_space.in_channels, default_space.num_classes) == (3, 1000)
     assert default_space.stem_widths() == (8, 16, 24, 32)
     assert default_space.stage_widths(4) == (256, 384, 512, 640, 768, 1024)
-    assert [default_space.stage_stride(i) for i in range(5)] == [1, 2, 2, 2, 2]
+    assert [stage.stride for stage in default_space.stages] == [1, 2, 2, 2, 2]
 
 
 def test_default_space_size(default_space: SearchSpace) -> None:
@@ -56,21 +57,6 @@ def test_default_space_size(default_space: SearchSpace) -> None:
     expected = 4 * 4 * (6**5) * (3**5) * (2 * 3 * 3 * 5 * 2)
     assert default_space.size() == expected == 5_441_955_840
     assert default_space.log10_size() == pytest.approx(np.log10(expected))
-
-
-def all_members(space: SearchSpace) -> set[Arch]:
-    """Every architecture of ``space``, by brute force over its Optuna parameters."""
-    choices = space.param_choices()
-    found = set()
-    for values in itertools.product(*choices.values()):
-        params = dict(zip(choices, values, strict=True))
-        for index, stage in enumerate(space.stages, 1):
-            block = params.get(f"s{index}_block", stage.blocks[0])
-            if block == "ds":  # conditional parameters of an inverted residual do not apply
-                params.pop(f"s{index}_expansion", None)
-                params.pop(f"s{index}_se", None)
-        found.add(space.from_params(params))
-    return found
 
 
 def test_size_equals_a_brute_force_count(tiny_space: SearchSpace) -> None:
