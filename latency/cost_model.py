@@ -18,38 +18,43 @@ def _width(s: Signature) -> int:
 
 
 def input_bytes(s: Signature) -> float:
-    """Bytes of the layer's input activation (for the head: the feature map it pools)."""
+    """Bytes of the layer's or block's input (for the head: the feature map it pools)."""
     return float(_width(s) * s.in_h * s.in_w * s.in_channels)
 
 
 def output_bytes(s: Signature) -> float:
-    """Bytes of the layer's output activation (for the head: the logits)."""
+    """Bytes of the layer's or block's output (for the head: the logits)."""
     if s.op == "head":
         return float(_width(s) * s.out_channels)
-    channels = s.in_channels if s.op == "depthwise" else s.out_channels
-    return float(_width(s) * s.out_h * s.out_w * channels)
+    return float(_width(s) * s.out_h * s.out_w * s.out_channels)
 
 
 def weight_bytes(s: Signature) -> float:
-    """Bytes of the layer's weights (for the head: the classifier's weights and bias)."""
+    """Bytes of the weights (an ir block: all its convs'; the head: its layers' weights and
+    biases)."""
     if s.op == "head":
-        return float(_width(s) * (s.in_channels + 1) * s.out_channels)
-    if s.op == "depthwise":
-        return float(_width(s) * s.in_channels * s.kernel * s.kernel)
-    return float(_width(s) * s.in_channels * s.out_channels * s.kernel * s.kernel)
+        return float(_width(s) * (s.weight_count + s.mid_channels + s.out_channels))
+    return float(_width(s) * s.weight_count)
 
 
 def gemm_lhs_bytes(s: Signature) -> float:
     """Bytes of the GEMM's activation operand as an im2col runtime lays it out.
 
     A kxk conv reads each input pixel k*k times through im2col; a 1x1 conv reads its input once;
-    the head's classifier reads the pooled vector; a depthwise conv is no GEMM (its input bytes).
+    the head's layers read the pooled vector (and the hidden one); a depthwise conv is no GEMM
+    (its input bytes). An ir block: its expansion's input, its depthwise conv's input and its
+    projection's input.
     """
+    width = _width(s)
     if s.op == "head":
-        return float(_width(s) * s.in_channels)
+        return float(width * (s.in_channels + s.mid_channels))
     if s.op == "depthwise":
         return input_bytes(s)
-    return float(_width(s) * s.out_h * s.out_w * s.in_channels * s.kernel * s.kernel)
+    if s.op == "ir":
+        expansion = s.in_h * s.in_w * s.in_channels if s.mid_channels != s.in_channels else 0
+        depthwise = s.in_h * s.in_w * s.mid_channels
+        return float(width * (expansion + depthwise + s.out_h * s.out_w * s.mid_channels))
+    return float(width * s.out_h * s.out_w * s.in_channels * s.kernel * s.kernel)
 
 
 FEATURES: dict[str, Callable[[Signature], float]] = {

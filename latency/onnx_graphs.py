@@ -1,10 +1,14 @@
-"""ONNX graphs of single layers and of whole networks, built from one set of layer builders.
+"""ONNX graphs of single signatures and of whole networks, built from one set of builders.
 
-What a deployed network runs (BatchNorm folded into the convolution): ``Conv(+bias) -> Relu`` (or
-``Clip(0, 6)`` for relu6) for the stem, each depthwise and each pointwise layer, and
-``GlobalAveragePool -> Flatten -> Gemm`` for the head. A layer model is one such layer between a
-graph input and a graph output; a network model chains the same nodes, so the per-layer table and
-the whole-network measurement time the same operators.
+What a deployed network runs, as ``hwnas export`` writes it (BatchNorm folded into the
+convolution): ``Conv(+bias) -> act`` for the stem, each depthwise and each pointwise layer, where
+act is ``Relu``, ``Clip(0, 6)`` (relu6) or ``HardSwish``; an inverted-residual block is its
+expansion conv + act (if any), depthwise conv + act, squeeze-and-excite (``GlobalAveragePool ->
+Conv -> Relu -> Conv -> HardSigmoid -> Mul``) if any, projection conv without act, and ``Add`` of
+its input if residual; the head is ``GlobalAveragePool -> Flatten``, a hidden ``Gemm -> act`` if
+any, and the classifier ``Gemm``. A signature's model is its nodes between a graph input and a
+graph output; a network model chains the same nodes, so the table and the whole-network
+measurement time the same operators.
 
 Weights are deterministic pseudo-random values. ``external`` stores every initializer as a slice
 of one shared ``weights.bin`` file (`WEIGHTS_FILE`), so that a bundle of hundreds of layer models
@@ -19,6 +23,7 @@ import numpy as np
 
 from latency.signature import Signature, arch_signatures
 from space import Arch
+from space.layers import se_width
 
 OPSET = 17
 WEIGHTS_FILE = "weights.bin"
@@ -33,12 +38,8 @@ def shared_weights(count: int, seed: int = 0) -> np.ndarray:
 
 
 def weight_count(signature: Signature) -> int:
-    """Float32 values of the layer's weight tensor (the largest of its initializers)."""
-    if signature.op == "head":
-        return signature.in_channels * signature.out_channels
-    if signature.op == "depthwise":
-        return signature.in_channels * signature.kernel * signature.kernel
-    return signature.in_channels * signature.out_channels * signature.kernel * signature.kernel
+    """Float32 values of the signature's largest weight tensor (the shared pool's minimum size)."""
+    return max(int(np.prod(shape)) for shape in signature.weight_shapes())
 
 
 class _Graph:
@@ -83,51 +84,106 @@ class _Graph:
         return name
 
     def layer(self, signature: Signature, source: str) -> str:
-        """Append the nodes of one layer reading ``source``; returns its output name."""
-        from onnx import helper
-
+        """Append the nodes of one signature reading ``source``; returns its output name."""
         s = signature
         if s.dtype != "fp32":
             raise ValueError(f"ONNX layer models are fp32 only, got dtype {s.dtype!r} in {s.key}")
         if s.op == "head":
-            pooled = self.fresh("pool")
-            flat = self.fresh("flat")
-            out = self.fresh("logits")
-            weight = self.initializer(self.fresh("fc_w"), (s.out_channels, s.in_channels))
-            bias = self.initializer(self.fresh("fc_b"), (s.out_channels,))
-            self.nodes += [
-                helper.make_node("GlobalAveragePool", [source], [pooled]),
-                helper.make_node("Flatten", [pooled], [flat], axis=1),
-                helper.make_node("Gemm", [flat, weight, bias], [out], transB=1),
-            ]
-            return out
-        groups = s.in_channels if s.op == "depthwise" else 1
-        out_channels = s.in_channels if s.op == "depthwise" else s.out_channels
-        weight = self.initializer(
-            self.fresh("w"), (out_channels, s.in_channels // groups, s.kernel, s.kernel)
-        )
-        bias = self.initializer(self.fresh("b"), (out_channels,))
-        conv = self.fresh("conv")
-        out = self.fresh("act")
-        pad = s.kernel // 2
+            return self.head(s, source)
+        if s.op != "ir":
+            groups = s.in_channels if s.op == "depthwise" else 1
+            conv = self.conv(source, s.in_channels, s.out_channels, s.kernel, s.stride, groups)
+            return self.activate(conv, s.activation)
+        out = source
+        if s.mid_channels != s.in_channels:
+            out = self.activate(self.conv(out, s.in_channels, s.mid_channels, 1, 1), s.activation)
+        dw = self.conv(out, s.mid_channels, s.mid_channels, s.kernel, s.stride, s.mid_channels)
+        out = self.activate(dw, s.activation)
+        if s.se:
+            out = self.squeeze_excite(out, s.mid_channels)
+        out = self.conv(out, s.mid_channels, s.out_channels, 1, 1)
+        if s.residual:
+            added = self.fresh("add")
+            self.nodes.append(self._node("Add", [source, out], [added]))
+            out = added
+        return out
+
+    @staticmethod
+    def _node(op: str, inputs: list[str], outputs: list[str], **attributes: Any) -> Any:
+        from onnx import helper
+
+        return helper.make_node(op, inputs, outputs, **attributes)
+
+    def conv(
+        self, source: str, cin: int, cout: int, kernel: int, stride: int, groups: int = 1
+    ) -> str:
+        """A 'same'-padded convolution with bias (BatchNorm folded in)."""
+        weight = self.initializer(self.fresh("w"), (cout, cin // groups, kernel, kernel))
+        bias = self.initializer(self.fresh("b"), (cout,))
+        out = self.fresh("conv")
+        pad = kernel // 2
         self.nodes.append(
-            helper.make_node(
+            self._node(
                 "Conv",
                 [source, weight, bias],
-                [conv],
-                kernel_shape=[s.kernel, s.kernel],
-                strides=[s.stride, s.stride],
+                [out],
+                kernel_shape=[kernel, kernel],
+                strides=[stride, stride],
                 pads=[pad, pad, pad, pad],
                 group=groups,
             )
         )
-        if s.activation == "relu6":
-            low = self.initializer_scalar(0.0)
-            high = self.initializer_scalar(6.0)
-            self.nodes.append(helper.make_node("Clip", [conv, low, high], [out]))
-        else:
-            self.nodes.append(helper.make_node("Relu", [conv], [out]))
         return out
+
+    def activate(self, source: str, activation: str) -> str:
+        """The activation node as PyTorch's exporter writes it."""
+        out = self.fresh("act")
+        if activation == "relu6":
+            low, high = self.initializer_scalar(0.0), self.initializer_scalar(6.0)
+            self.nodes.append(self._node("Clip", [source, low, high], [out]))
+        elif activation == "hswish":
+            self.nodes.append(self._node("HardSwish", [source], [out]))
+        else:
+            self.nodes.append(self._node("Relu", [source], [out]))
+        return out
+
+    def squeeze_excite(self, source: str, channels: int) -> str:
+        """Pool, 1x1 reduce + Relu, 1x1 expand + hard-sigmoid, scale ``source`` by the gate."""
+        pooled = self.fresh("pool")
+        self.nodes.append(self._node("GlobalAveragePool", [source], [pooled]))
+        reduced = se_width(channels)
+        squeezed = self.fresh("relu")
+        self.nodes.append(
+            self._node("Relu", [self.conv(pooled, channels, reduced, 1, 1)], [squeezed])
+        )
+        gate = self.fresh("gate")
+        expanded = self.conv(squeezed, reduced, channels, 1, 1)
+        self.nodes.append(self._node("HardSigmoid", [expanded], [gate], alpha=1.0 / 6.0, beta=0.5))
+        out = self.fresh("scaled")
+        self.nodes.append(self._node("Mul", [source, gate], [out]))
+        return out
+
+    def gemm(self, source: str, cin: int, cout: int) -> str:
+        """A fully connected layer with bias."""
+        weight = self.initializer(self.fresh("fc_w"), (cout, cin))
+        bias = self.initializer(self.fresh("fc_b"), (cout,))
+        out = self.fresh("fc")
+        self.nodes.append(self._node("Gemm", [source, weight, bias], [out], transB=1))
+        return out
+
+    def head(self, s: Signature, source: str) -> str:
+        """Pool, flatten, the hidden layer + act if any, the classifier."""
+        pooled = self.fresh("pool")
+        flat = self.fresh("flat")
+        self.nodes += [
+            self._node("GlobalAveragePool", [source], [pooled]),
+            self._node("Flatten", [pooled], [flat], axis=1),
+        ]
+        features = s.in_channels
+        if s.mid_channels:
+            flat = self.activate(self.gemm(flat, features, s.mid_channels), s.activation)
+            features = s.mid_channels
+        return self.gemm(flat, features, s.out_channels)
 
     def initializer_scalar(self, value: float) -> str:
         from onnx import TensorProto, helper
@@ -146,8 +202,7 @@ def output_shape(signature: Signature) -> tuple[int, ...]:
     """Shape of the layer's output at batch 1."""
     if signature.op == "head":
         return (1, signature.out_channels)
-    channels = signature.in_channels if signature.op == "depthwise" else signature.out_channels
-    return (1, channels, signature.out_h, signature.out_w)
+    return (1, signature.out_channels, signature.out_h, signature.out_w)
 
 
 def _model(graph: _Graph, first: Signature, last: Signature, output: str, name: str) -> Any:

@@ -43,3 +43,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "hwnas-home"
     monkeypatch.setenv("HWNAS_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def first_format_space() -> dict[str, object]:
+    """The default space, for 1 channel and 10 classes, in the config format before [[stages]]
+    (as run.json files of earlier runs hold it)."""
+    return {
+        "resolutions": [128, 160, 192, 224],
+        "width_multipliers": [0.25, 0.375, 0.5, 0.625, 0.75, 1.0],
+        "kernels": [3, 5, 7],
+        "depths": [[1, 2], [1, 2, 3], [1, 2, 3], [2, 3, 4, 5, 6], [1, 2]],
+        "in_channels": 1,
+        "num_classes": 10,
+    }

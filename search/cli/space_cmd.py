@@ -124,7 +124,7 @@ def info_data(space: SearchSpace) -> dict[str, Any]:
     return {
         "choices": {name: list(values) for name, values in space.param_choices().items()},
         "width_multipliers": list(space.width_multipliers),
-        "strides": [space.stage_stride(i) for i in range(len(space.depths))],
+        "strides": [stage.stride for stage in space.stages],
         "in_channels": space.in_channels,
         "num_classes": space.num_classes,
         "size": space.size(),

@@ -13,16 +13,15 @@ def _pct(value: float | None) -> str:
     return f"{100 * value:.2f} %" if value is not None else "–"
 
 
-def loading_snippets(arch: Arch, activation: str = "relu") -> tuple[str, str]:
+def loading_snippets(arch: Arch) -> tuple[str, str]:
     """Two Python snippets (PyTorch with hwnas, onnxruntime) that load an export from its dir."""
     shape = f"1, {arch.in_channels}, {arch.resolution}, {arch.resolution}"
-    act = "" if activation == "relu" else f', activation="{activation}"'
     torch_code = (
         "import torch\n"
         "from space import Arch, build_model\n"
         "\n"
         'checkpoint = torch.load("model.pt")  # weights_only loading is enough\n'
-        f'model = build_model(Arch.parse(checkpoint["arch"]){act})\n'
+        'model = build_model(Arch.parse(checkpoint["arch"]))\n'
         'model.load_state_dict(checkpoint["state_dict"])\n'
         "model.eval()\n"
         "with torch.no_grad():\n"
@@ -103,7 +102,7 @@ def render_model_card(arch: Arch, info: ExportInfo, figures: dict[str, Any]) -> 
         out += ["## Latency table", ""]
         out += [f"- {key}: {_plain(value)}" for key, value in info.table.items()]
         out.append("")
-    torch_code, onnx_code = loading_snippets(arch, info.activation)
+    torch_code, onnx_code = loading_snippets(arch)
     out += [
         "## How to load it",
         "",

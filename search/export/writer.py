@@ -84,7 +84,6 @@ class ExportInfo:
     predicted_ms: float | None = None
     device: str | None = None
     table: dict[str, Any] | None = None
-    activation: str = "relu"
     preprocessing: str | None = None
     inputs: str = "random normal inputs"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -190,7 +189,7 @@ def export_model(
         checkpoint = {
             "format": EXPORT_FORMAT,
             "arch": arch.to_str(),
-            "activation": info.activation,
+            "activation": ", ".join(arch.activations),
             "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
             "metadata": figures,
         }
@@ -342,7 +341,7 @@ def _figures(
         "macs": count_macs(arch),
         "params": count_params(arch),
         "trainable_params": count_trainable_params(arch),
-        "activation": info.activation,
+        "activation": ", ".join(arch.activations),
         "preprocessing": info.preprocessing,
         "onnx": {
             "opset": ONNX_OPSET,
@@ -353,5 +352,3 @@ def _figures(
         "exported": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         **info.extra,
     }
-
-

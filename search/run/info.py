@@ -193,9 +193,7 @@ def _build(cls: type[T], data: Any, where: str) -> T:
         raise ValueError(
             f"{where} has unknown key {unknown[0]!r}: expected {', '.join(sorted(names))}"
         )
-    required = [
-        f.name for f in known if f.default is MISSING and f.default_factory is MISSING
-    ]
+    required = [f.name for f in known if f.default is MISSING and f.default_factory is MISSING]
     missing = [name for name in required if name not in data]
     if missing:
         raise ValueError(f"{where} is corrupt: it has no {missing[0]!r}")
@@ -231,12 +229,28 @@ def check_same_settings(run_dir: Path, old: RunSettings, new: RunSettings) -> No
     """``ValueError`` naming the first `IDENTITY` setting in which ``new`` differs from ``old``."""
     for name, flag in IDENTITY.items():
         before, after = getattr(old, name), getattr(new, name)
+        if name == "config":
+            before, after = _with_current_space_format(before), _with_current_space_format(after)
         if _differs(before, after):
             raise ValueError(
                 f"run directory {str(run_dir)!r} was created with {flag} {_show(before)}, "
                 f"this command has {_show(after)}: use the same settings to resume or another "
                 "--run-dir"
             )
+
+
+def _with_current_space_format(config: Any) -> Any:
+    """``config`` with its space written in today's format: runs created before the space had
+    per-stage tables hold the first format, which describes the same space."""
+    if not isinstance(config, dict) or not isinstance(config.get("space"), dict):
+        return config
+    from space import SearchSpace
+
+    try:
+        space = SearchSpace.from_dict(config["space"], source="run.json")
+    except ValueError:
+        return config  # compared as written: the settings check names the difference
+    return config | {"space": space.to_dict()}
 
 
 def _differs(a: Any, b: Any) -> bool:
@@ -260,5 +274,3 @@ def software_versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[name] = "not installed"
     return found
-
-

@@ -34,9 +34,7 @@ INTERRUPTED = "interrupted: the driver stopped while the trial ran; its candidat
 
 def fastest_arch(space: SearchSpace) -> Arch:
     """The minimum-choice arch: lowest resolution, narrowest, shallowest, smallest kernels."""
-    return space.from_params(
-        {name: min(choices) for name, choices in space.param_choices().items()}
-    )
+    return space.smallest()
 
 
 def default_target_arch(space: SearchSpace) -> tuple[str, Arch]:

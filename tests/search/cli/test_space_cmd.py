@@ -159,7 +159,7 @@ def test_info(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "fragment"),
     [
         (["show", "stem_r224_i3_c32:ds_r1_k3_s1_c64_z5:head_n10"], "unknown token 'z5'"),
-        (["show", "stem_r224_i3_c32:head_n10"], "needs 'stem_…', at least one 'ds_…' stage"),
+        (["show", "stem_r224_i3_c32:head_n10"], "at least one 'ds_…' or 'ir_…' stage"),
         (["show", "stem_r224_i3_c32:ds_r1_k4_s1_c64:head_n10"], "depthwise kernel must be odd"),
         (["show", "mobilenet_v1_x_224"], "unknown baseline name 'mobilenet_v1_x_224'"),
         (["show", ""], "arch string ''"),
@@ -218,5 +218,5 @@ def test_installed_command_prints_one_line_and_exits_2() -> None:
     assert proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
         "hwnas: error: unknown token 'z5' in 'stem_r224_i3_c32:ds_r1_k3_z5:head_n10': "
-        "expected one of r, k, s, c"
+        "expected one of r, k, s, c or an activation (relu, relu6, hswish)"
     ]

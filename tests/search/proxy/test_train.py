@@ -26,15 +26,15 @@ def data():  # type: ignore[no-untyped-def]
     return synthetic_dataset(num_train=512, num_test=128, num_classes=4, image_size=16, seed=0)
 
 
-def tiny_arch(resolution: int = 224, kernel: int = 3) -> Arch:
-    space = SearchSpace.default().with_task(1, 4)
-    return space.arch_from_choices(
-        resolution=resolution,
-        stem_multiplier=0.25,
-        multipliers=(0.25,) * 5,
-        depths=(1, 1, 1, 2, 1),
-        kernels=(kernel,) * 5,
+def tiny_arch(resolution: int = 224, kernel: int = 3, channels: int = 1, classes: int = 4) -> Arch:
+    """The default space's multiplier 0.25 everywhere, depths (1, 1, 1, 2, 1)."""
+    stages = ":".join(
+        f"ds_r{depth}_k{kernel}_s{stride}_c{width}"
+        for depth, stride, width in ((1, 1, 16), (1, 2, 32), (1, 2, 64), (2, 2, 128), (1, 2, 256))
     )
+    arch = Arch.parse(f"stem_r{resolution}_i{channels}_c8:{stages}:head_n{classes}")
+    assert SearchSpace.default().with_task(channels, classes).contains(arch)
+    return arch
 
 
 # -- proxy_resolution ---------------------------------------------------------------------------
@@ -147,13 +147,7 @@ def test_train_subset_larger_than_split_uses_all_of_it(data) -> None:  # type: i
 
 def test_arch_takes_the_data_sets_channels_and_classes(data) -> None:  # type: ignore[no-untyped-def]
     evaluator = ProxyEvaluator(dataset=data, schedule=FAST)
-    imagenet = SearchSpace.default().arch_from_choices(
-        resolution=128,
-        stem_multiplier=0.25,
-        multipliers=(0.25,) * 5,
-        depths=(1, 1, 1, 2, 1),
-        kernels=(3,) * 5,
-    )
+    imagenet = tiny_arch(128, channels=3, classes=1000)
     task = evaluator.task_arch(imagenet)
     assert (task.in_channels, task.num_classes) == (1, 4)
     with pytest.raises(TypeError, match="expected an Arch, got str"):

@@ -16,6 +16,7 @@ from search.run.info import (
     read_run_info,
     write_run_info,
 )
+from space import SearchSpace
 from tests.search.run_fixture import make_table, run_info
 
 REPO = Path(__file__).resolve().parents[3]
@@ -91,6 +92,18 @@ def test_settings_mismatch_names_the_setting(tmp_path: Path) -> None:
         check_same_settings(tmp_path, settings, replace(settings, data_dir="/d"))
     with pytest.raises(ValueError, match=r"--config a different config, this command has a"):
         check_same_settings(tmp_path, settings, replace(settings, config={"space": {"x": 1}}))
+
+
+def test_a_run_written_with_the_first_space_format_resumes(
+    tmp_path: Path, first_format_space: dict[str, object]
+) -> None:
+    settings = _info().settings
+    old = replace(settings, config={"space": first_format_space, "proxy": {}})
+    today = SearchSpace.default().with_task(1, 10).to_dict()
+    check_same_settings(tmp_path, old, replace(settings, config={"space": today, "proxy": {}}))
+    other = SearchSpace.default().with_task(1, 7).to_dict()
+    with pytest.raises(ValueError, match="created with --config a different config"):
+        check_same_settings(tmp_path, old, replace(settings, config={"space": other, "proxy": {}}))
 
 
 def test_every_committed_run_loads() -> None:
