@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 from scipy.optimize import nnls
 
+from latency.arm.fit import error_summary
 from space import make_divisible
 
 #: fp32 bytes per element (the published tables are all fp32).
@@ -267,6 +268,15 @@ def configuration(b: BlockShape) -> tuple[object, ...]:
 def loo_by_configuration(points: Sequence[BlockPoint], features: tuple[str, ...]) -> list[HeldOut]:
     """Each block predicted without any block of its configuration (at any resolution)."""
     return loo_by_group(points, features, configuration)
+
+
+def per_type(held: list[HeldOut]) -> dict[str, dict[str, float | int]]:
+    """Error summary (|error| %) of held-out predictions, per block type."""
+    types = sorted({block_type(h.block) for h in held})
+    return {
+        name: error_summary([h.error for h in held if block_type(h.block) == name])
+        for name in types
+    }
 
 
 def median_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:

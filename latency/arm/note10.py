@@ -24,11 +24,11 @@ from latency.arm.ir_model import (
     BlockModel,
     BlockPoint,
     HeldOut,
-    block_type,
     configuration,
     fit_block_model,
     loo_by_configuration,
     loo_by_group,
+    per_type,
 )
 from latency.arm.ofa import OfaSubnet, load_note10, ofa_keys
 
@@ -99,15 +99,6 @@ def load_note10_data(data_dir: Path) -> Note10Data:
             if r.op == "expanded_conv"
         ]
     return Note10Data(means, blocks)
-
-
-def per_type(held: list[HeldOut]) -> dict[str, dict[str, float | int]]:
-    """Error summary (|error| %) of held-out predictions, per block type."""
-    types = sorted({block_type(h.block) for h in held})
-    return {
-        name: error_summary([h.error for h in held if block_type(h.block) == name])
-        for name in types
-    }
 
 
 def sample_subnets(resolution: int, count: int, seed: int) -> list[OfaSubnet]:
