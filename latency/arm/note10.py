@@ -145,12 +145,15 @@ def fit_note10(data_dir: Path) -> dict[str, Any]:
     model: BlockModel = fit_block_model(points, IR_FEATURES)
     by_configuration = loo_by_configuration(points, IR_FEATURES)
     by_width = loo_by_group(points, IR_FEATURES, lambda b: b.out_channels)
+    # The plain check: one block shape out (with its repeats at resolutions that share it).
+    by_shape = loo_by_group(points, IR_FEATURES, lambda b: (b.in_h, *configuration(b)))
     return {
         "model": model,
         "blocks": len(points),
         "configurations": len({configuration(b) for b, _ in points}),
         "loo_by_configuration": per_type(by_configuration),
         "loo_by_output_width": per_type(by_width),
+        "loo_by_shape": per_type(by_shape),
         "networks": network_check(data, by_configuration, 20, seed=0),
         "median_block_ms": statistics.median(ms for _, ms in points),
     }
