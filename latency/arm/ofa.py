@@ -182,3 +182,25 @@ def load_note10(data_dir: Path) -> dict[int, list[BlockRecord]]:
         resolution: parse_block_table(data_dir / note10_file(resolution), expand="channels")
         for resolution in OFA_RESOLUTIONS
     }
+
+
+def ofa_arch_string(subnet: OfaSubnet) -> str:
+    """``subnet`` in hwnas's architecture string form (one stage per block, as OFA varies them).
+
+    OFA's first block (24 -> 24, no expansion, 3x3, ReLU) is an expansion-1 ``ir`` stage; its
+    stem and head use h-swish; h-swish and squeeze-and-excite follow OFA's stage layout.
+    """
+    tokens = [
+        f"stem_r{subnet.resolution}_i3_c{OFA_STEM_WIDTH}_hswish",
+        f"ir_r1_k3_s1_e1_c{OFA_STEM_WIDTH}",
+    ]
+    for stage, width in enumerate(OFA_STAGE_WIDTHS):
+        for slot in range(subnet.depths[stage]):
+            index = SLOTS_PER_STAGE * stage + slot
+            stride = OFA_STAGE_STRIDES[stage] if slot == 0 else 1
+            token = f"ir_r1_k{subnet.kernels[index]}_s{stride}_e{subnet.expansions[index]}_c{width}"
+            token += "_se" if OFA_STAGE_SE[stage] else ""
+            token += "_hswish" if OFA_STAGE_HSWISH[stage] else ""
+            tokens.append(token)
+    tokens.append(f"head_c{OFA_FINAL_EXPAND}_h{OFA_FEATURE_MIX}_n{OFA_CLASSES}_hswish")
+    return ":".join(tokens)
