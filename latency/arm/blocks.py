@@ -89,6 +89,29 @@ class BlockRecord:
             return [sig("head", self.in_h, self.in_channels, self.out_channels, self.in_h, 1)]
         raise ValueError(f"lookup-table op {self.op!r} ({self.key!r}) has no hwnas signature")
 
+    def block_signature(self, activation: str, dtype: str = "fp32") -> Signature:
+        """This ``expanded_conv`` entry as one hwnas ``ir`` signature.
+
+        ``activation`` is the network's (ReLU6 for ProxylessNAS, ReLU for OFA's early stages);
+        a key flagged ``hs:1`` is h-swish.
+        """
+        if self.op != "expanded_conv":
+            raise ValueError(f"entry {self.key!r} is not an inverted-residual block")
+        return Signature(
+            "ir",
+            self.in_h,
+            self.in_w,
+            self.in_channels,
+            self.out_channels,
+            self.params["kernel"],
+            self.params["stride"],
+            "hswish" if self.params.get("hs", 0) else activation,
+            dtype,
+            mid_channels=self.middle_channels,
+            se=bool(self.params.get("se", 0)),
+            residual=self.residual,
+        )
+
     @property
     def residual(self) -> bool:
         """Whether the block ends in an identity-shortcut add."""

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from latency.arm import render
 from latency.arm.blocks import BlockRecord, parse_block_table
 from latency.arm.fit import (
     CONV_FEATURES,
@@ -30,7 +31,20 @@ from latency.arm.fit import (
     leave_one_out,
     unique_points,
 )
+from latency.arm.ir_model import transfer
 from latency.arm.networks import PROXYLESSNAS_MOBILE, proxylessnas_mobile
+from latency.arm.note10 import (
+    NOTE10,
+    OFA_ACTIVATION,
+    build_note10,
+    fit_note10,
+    held_out_table,
+    measured_entries,
+    note10_timings,
+    render_note10_markdown,
+    render_note10_report,
+)
+from latency.arm.pixel1_ir import fit_pixel1_blocks
 from latency.arm.published import pixel1_published
 from latency.arm.tflite import (
     LayerTiming,
@@ -38,26 +52,30 @@ from latency.arm.tflite import (
     match_profile,
     parse_tflite_profile,
 )
+from latency.arm.trim_copies import (
+    COPY_A,
+    COPY_B,
+    PROFILE_FILE,
+    TRIM_FILES,
+    copy_agreement,
+    proxylessnas_block_keys,
+)
 from latency.cost_model import input_bytes, output_bytes, weight_bytes
 from latency.enumerate import space_signatures
 from latency.files import write_json_atomic
-from latency.signature import Signature
+from latency.signature import Signature, arch_signatures
 from latency.table import Entry, LatencyTable
-from space import SearchSpace
+from space import PRESETS, SearchSpace
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PACKAGE_DIR / "tables" / "data"
 TABLES_DIR = PACKAGE_DIR / "tables"
 RESULTS_DIR = PACKAGE_DIR.parent / "results" / "arm"
 PIXEL1 = "pixel1-tflite-fp32"
-#: The task the search uses by default (Fashion-MNIST) besides the space's own (3, 1000).
-EXTRA_TASKS = ((1, 10),)
+#: The tasks every shipped table enumerates: ImageNet-like and the search's default
+#: (Fashion-MNIST), for every preset space.
+TASKS = ((3, 1000), (1, 10))
 
-PROFILE_FILE = "proxylessnas_tflite_profile_log/proxyless_mobile_10_latency.txt"
-TRIM_FILES = (
-    "proxylessnas_mobile_trim_lut/mobile_trim_copy_a.yaml",
-    "proxylessnas_mobile_trim_lut/mobile_trim_copy_b.yaml",
-)
 
 #: Where each copied file comes from (SOURCES.md of the shared data, verified against the files).
 SOURCES: dict[str, dict[str, str]] = {
@@ -69,21 +87,23 @@ SOURCES: dict[str, dict[str, str]] = {
         "what": "exact copy: TFLite benchmark_model --enable_op_profiling output for "
         "ProxylessNAS-Mobile (77 ops, fp32, 1 thread, 100 runs after 10 warm-ups)",
     },
-    TRIM_FILES[0]: {
+    COPY_A: {
         "repo": "itouchz/Neural-Predictor-Tensorflow",
         "path": "proxylessnas/pixel_trim.yaml",
         "commit": "02335c5",
         "licence": "MIT",
-        "what": "exact copy: ProxylessNAS 'mobile_trim' block lookup table (72 entries); "
-        "its kernel-size differences enter the depthwise fit, its blocks check the model",
+        "what": "exact copy: ProxylessNAS 'mobile_trim' block lookup table (72 entries), the copy "
+        "used: its blocks the profile does not time are measured ir entries (on the profile's "
+        "scale), its kernel-size differences enter the depthwise fit",
     },
-    TRIM_FILES[1]: {
+    COPY_B: {
         "repo": "AnissL93/pipe-proxylessnas",
         "path": "search/mobile_trim.yaml",
         "commit": "4414154",
         "licence": "MIT",
         "what": "exact copy: the same table's other published copy (same keys, every value "
-        "differs); used as copy_a",
+        "differs, 8 entries carry extra 'big'/'small' fields); not used: block by block it "
+        "agrees with the op profile half as well as copy_a (see the report)",
     },
 }
 
@@ -139,47 +159,42 @@ def _head_parts(timing: LayerTiming, ops: dict[int, tuple[str, float]]) -> tuple
     return classifier, timing.ms - classifier
 
 
-def kernel_differences(
-    data_dir: Path, profile_total_ms: float
-) -> tuple[list[Difference], dict[str, float]]:
-    """Depthwise kernel-size costs from the ProxylessNAS block tables, on the profile's scale.
+def kernel_differences(data_dir: Path) -> tuple[list[Difference], dict[str, float]]:
+    """Depthwise kernel-size costs from the chosen ProxylessNAS block table, on the profile's scale.
 
-    Two blocks of a table that differ only in depthwise kernel (same input, widths, expansion,
+    Two blocks of the table that differ only in depthwise kernel (same input, widths, expansion,
     stride) differ only in their depthwise op: the 1x1 convs and the add are identical and cancel,
-    so block(k) - block(3) is a depthwise-only quantity that needs no decomposition. Each table is
-    a separate measurement campaign; its differences are divided by the ratio of its
-    ProxylessNAS-Mobile block sum to the profile's total, then averaged over the two copies.
+    so block(k) - block(3) is a depthwise-only quantity that needs no decomposition. The table is
+    another measurement campaign than the profile: its differences are divided by its campaign
+    factor (`latency.arm.trim_copies.copy_agreement`).
     """
-    scales: dict[str, float] = {}
+    agreement = copy_agreement(data_dir)
+    name = Path(agreement["chosen"]).stem
+    scale = agreement[name]["campaign_scale"]
+    groups: dict[tuple[int, ...], dict[int, BlockRecord]] = {}
+    for record in parse_block_table(data_dir / agreement["chosen"]):
+        if record.op != "expanded_conv":
+            continue
+        shape = (
+            record.in_h,
+            record.in_channels,
+            record.out_channels,
+            record.params["expand"],
+            record.params["stride"],
+        )
+        groups.setdefault(shape, {})[record.params["kernel"]] = record
+    # Blocks that differ only in output width share their depthwise pair: one difference each.
     pairs: dict[tuple[Signature, Signature], list[float]] = {}
-    for name in TRIM_FILES:
-        records = parse_block_table(data_dir / name)
-        by_key = {r.key: r for r in records}
-        scale = sum(by_key[k].mean_ms for k in _proxyless_block_keys()) / profile_total_ms
-        scales[Path(name).stem] = round(scale, 6)
-        groups: dict[tuple[int, ...], dict[int, BlockRecord]] = {}
-        for record in records:
-            if record.op != "expanded_conv":
-                continue
-            shape = (
-                record.in_h,
-                record.in_channels,
-                record.out_channels,
-                record.params["expand"],
-                record.params["stride"],
-            )
-            groups.setdefault(shape, {})[record.params["kernel"]] = record
-        for _, by_kernel in sorted(groups.items()):
-            base = by_kernel.get(3)
-            if base is None:
-                continue
-            for kernel in sorted(k for k in by_kernel if k != 3):
-                # signatures() is [expand?, depthwise, project]: the depthwise op is second last.
-                pair = (by_kernel[kernel].signatures()[-2], base.signatures()[-2])
-                delta = (by_kernel[kernel].mean_ms - base.mean_ms) / scale
-                pairs.setdefault(pair, []).append(delta)
+    for _, by_kernel in sorted(groups.items()):
+        base = by_kernel.get(3)
+        if base is None:
+            continue
+        for kernel in sorted(k for k in by_kernel if k != 3):
+            # signatures() is [expand?, depthwise, project]: the depthwise op is second last.
+            pair = (by_kernel[kernel].signatures()[-2], base.signatures()[-2])
+            pairs.setdefault(pair, []).append((by_kernel[kernel].mean_ms - base.mean_ms) / scale)
     differences = [(a, b, statistics.fmean(v)) for (a, b), v in pairs.items()]
-    return differences, scales
+    return differences, {name: scale}
 
 
 # Over 80 lines on purpose: the fit's steps (parse, match, fit per op kind, kernel differences)
@@ -201,7 +216,7 @@ def fit_pixel1(data_dir: Path = DATA_DIR) -> dict[str, Any]:
 
     if profile.total_ms is None:
         raise ValueError(f"{profile_path} states no whole-network time")
-    differences, campaign_scales = kernel_differences(data_dir, profile.total_ms)
+    differences, campaign_scales = kernel_differences(data_dir)
     dw_fit = fit_linear(depthwise, DEPTHWISE_FEATURES, differences)
     dw_ops_only = fit_linear(depthwise, DEPTHWISE_FEATURES)
     pw_fit = fit_linear(pointwise, CONV_FEATURES)
@@ -283,9 +298,10 @@ def _model_ms(fits: dict[str, LinearFit], signature: Signature) -> float:
 
 # Over 80 lines on purpose: one block per check of the table (leave-one-out per op kind, block
 # tables, published networks), each short, in the order the report presents them.
-def pixel1_report(data_dir: Path = DATA_DIR) -> dict[str, Any]:
+def pixel1_report(
+    table: LatencyTable, fitted: dict[str, Any], blocks_fit: dict[str, Any], data_dir: Path
+) -> dict[str, Any]:
     """The Pixel-1 table's validation report (deterministic; stored in the table)."""
-    fitted = fit_pixel1(data_dir)
     fits: dict[str, LinearFit] = fitted["fits"]
     profile = fitted["profile"]
     timings: list[LayerTiming] = fitted["timings"]
@@ -325,7 +341,7 @@ def pixel1_report(data_dir: Path = DATA_DIR) -> dict[str, Any]:
         records = parse_block_table(data_dir / name)
         errors = [(block_ms(r) - r.mean_ms) / r.mean_ms for r in records]
         by_key = {r.key: r for r in records}
-        network_sum = sum(by_key[key].mean_ms for key in _proxyless_block_keys())
+        network_sum = sum(by_key[key].mean_ms for key in proxylessnas_block_keys())
         blocks[Path(name).stem] = {
             **error_summary(errors),
             "proxylessnas_mobile_block_sum_ms": _round(network_sum),
@@ -342,21 +358,6 @@ def pixel1_report(data_dir: Path = DATA_DIR) -> dict[str, Any]:
         "the block table's mean; the two published copies of the table disagree with each other "
         "(copy_b_vs_copy_a), which bounds how well any op model can agree with them"
     )
-
-    published = []
-    table_fits = fits
-    for item in pixel1_published():
-        ms = sum(_model_ms(table_fits, s) for s in item.network.ops)
-        ms += add_rate * sum(item.network.add_bytes)
-        published.append(
-            {
-                "network": item.network.name,
-                "published_ms": item.ms,
-                "model_ms": round(ms, 2),
-                "error_pct": round(100 * (ms - item.ms) / item.ms, 2),
-                "source": item.source,
-            }
-        )
 
     loo_report: dict[str, Any] = {
         "depthwise": {
@@ -405,35 +406,76 @@ def pixel1_report(data_dir: Path = DATA_DIR) -> dict[str, Any]:
         "leave_one_out": loo_report,
         "whole_network": whole,
         "block_tables": blocks,
-        "published_networks": published,
+        "inverted_residual_blocks": _ir_report(blocks_fit),
+        "published_networks": _published_report(table, blocks_fit, total),
         "cannot_know": CANNOT_KNOW,
     }
 
 
-def _proxyless_block_keys() -> list[str]:
-    """The block-table keys of ProxylessNAS-Mobile's layers, in order, repeats kept."""
-    from latency.arm.networks import (
-        PROXYLESSNAS_MOBILE_BLOCKS,
-        PROXYLESSNAS_MOBILE_FEATURE_MIX,
-        PROXYLESSNAS_MOBILE_STEM,
-    )
+def _ir_report(blocks_fit: dict[str, Any]) -> dict[str, Any]:
+    """The ir part of the Pixel-1 report: which copy, which blocks, held-out errors, transfer."""
+    agreement = blocks_fit["choice"]["agreement"]
+    low, high = blocks_fit["speed_ratio_p10_p90"]
+    measured = blocks_fit["measured"]
+    return {
+        "mobile_trim_copies": {
+            "check": "each copy against the op profile's per-block sums of the 23 keys both "
+            "time (stem, 20 blocks with their ADD, Conv_1, pool + classifier); campaign_scale: "
+            "the copy's sum over the 20 blocks / the profile's",
+            "chosen": agreement["chosen"],
+            **{
+                name: {k: v for k, v in agreement[name].items() if k != "ms"}
+                for name in ("mobile_trim_copy_a", "mobile_trim_copy_b")
+            },
+            "profile_sum_ms": agreement["profile_sum_ms"],
+        },
+        "measured_blocks": {
+            source: sum(m.source == source for m in measured)
+            for source in sorted({m.source for m in measured})
+        },
+        "leave_one_out": {
+            "check": "one measured block held out at a time (each configuration occurs at one "
+            "input size), per block type",
+            "by_type": blocks_fit["loo"],
+        },
+        "se_hswish_transfer": {
+            "check": "none possible: no squeeze-and-excite or h-swish block was measured on this "
+            "phone; their coefficients are the Note10 block model's times the median ratio of "
+            "the Pixel-1 measured blocks to the Note10 model's prediction of them",
+            "speed_ratio_vs_note10": round(blocks_fit["speed_ratio_vs_note10"], 4),
+            "speed_ratio_p10": round(low, 4),
+            "speed_ratio_p90": round(high, 4),
+        },
+    }
 
-    keys = [f"Conv-input:224x224x3-output:112x112x{PROXYLESSNAS_MOBILE_STEM}"]
-    size, channels = 112, PROXYLESSNAS_MOBILE_STEM
-    for expand, kernel, stride, width in PROXYLESSNAS_MOBILE_BLOCKS:
-        out = -(-size // stride)
-        skip = int(stride == 1 and channels == width)
-        keys.append(
-            f"expanded_conv-input:{size}x{size}x{channels}-output:{out}x{out}x{width}"
-            f"-expand:{expand}-kernel:{kernel}-stride:{stride}-idskip:{skip}"
+
+def _published_report(
+    table: LatencyTable, blocks_fit: dict[str, Any], profile_total_ms: float
+) -> list[dict[str, Any]]:
+    """Published whole networks priced by the table as a search prices a candidate, and with
+    every measured ir block replaced by its held-out prediction."""
+    held = held_out_table(table, {p.key: p.predicted_ms for p in blocks_fit["held_out"]})
+    rows = []
+    for item in pixel1_published(profile_total_ms):
+        signatures = arch_signatures(item.arch, table.activation, table.dtype)
+        measured = sum(table.entries[s.key].source == "measured" for s in signatures
+                       if s.key in table.entries)  # fmt: skip
+        ms = table.predict(item.arch)
+        held_ms = held.predict(item.arch)
+        rows.append(
+            {
+                "network": item.name,
+                "published_ms": round(item.ms, 3),
+                "table_ms": round(ms, 2),
+                "error_pct": round(100 * (ms - item.ms) / item.ms, 2),
+                "held_out_blocks_ms": round(held_ms, 2),
+                "held_out_blocks_error_pct": round(100 * (held_ms - item.ms) / item.ms, 2),
+                "signatures": len(signatures),
+                "measured_signatures": measured,
+                "source": item.source,
+            }
         )
-        size, channels = out, width
-    keys.append(
-        f"Conv_1-input:{size}x{size}x{channels}-output:{size}x{size}x"
-        f"{PROXYLESSNAS_MOBILE_FEATURE_MIX}"
-    )
-    keys.append(f"Logits-input:{size}x{size}x{PROXYLESSNAS_MOBILE_FEATURE_MIX}-output:1000")
-    return keys
+    return rows
 
 
 # Over 80 lines on purpose: the table's provenance and cost-model description are written out
@@ -441,18 +483,19 @@ def _proxyless_block_keys() -> list[str]:
 def build_pixel1(data_dir: Path = DATA_DIR) -> LatencyTable:
     """The shipped Pixel-1 table: measured entries, modelled entries, cost model, report."""
     fitted = fit_pixel1(data_dir)
-    fits: dict[str, LinearFit] = fitted["fits"]
+    fits: dict[str, LinearFit] = dict(fitted["fits"])
+    note10_blocks = fit_note10(measured_entries(note10_timings(data_dir))).models["ir"]
+    blocks_fit = fit_pixel1_blocks(data_dir, note10_blocks)
+    ratio = blocks_fit["speed_ratio_vs_note10"]
+    # h-swish after a stem or 1x1 conv (MobileNetV3's) was never measured here either.
+    for kind in ("stem", "depthwise", "pointwise"):
+        fits[kind] = transfer(fits[kind], note10_blocks, ("hswish_elements",), ratio)
+    fits["ir"] = blocks_fit["model"]
     table = import_tflite_profile(data_dir / PROFILE_FILE, network=PROXYLESSNAS_MOBILE, name=PIXEL1)
-    space = SearchSpace.default()
-    signatures = set(space_signatures(space, table.activation, table.dtype))
-    for channels, classes in EXTRA_TASKS:
-        signatures |= set(
-            space_signatures(space.with_task(channels, classes), table.activation, table.dtype)
-        )
-    for signature in sorted(signatures, key=lambda s: s.key):
-        if signature.key not in table.entries:
-            ms = _round(_model_ms(fits, signature))
-            table.entries[signature.key] = Entry(ms, ms, 0.0, 0, "modelled")
+    for block in blocks_fit["measured"]:
+        ms = _round(block.ms)
+        table.entries[block.signature.key] = Entry(ms, ms, 0.0, block.runs, "measured")
+    coverage = add_modelled_entries(table, fits)
     counts = fitted["counts"]
     table.device = {
         "name": PIXEL1,
@@ -473,9 +516,11 @@ def build_pixel1(data_dir: Path = DATA_DIR) -> LatencyTable:
     table.network_overhead_ms = 0.0
     table.provenance = {
         "summary": "measured entries: every layer of ProxylessNAS-Mobile's TFLite op profile, "
-        "shapes recovered from the published architecture and matched op by op in run order; "
-        "modelled entries: every other signature of the default MobileNetV1 search space "
-        "(3 channels/1000 classes and 1 channel/10 classes) priced by the cost model",
+        "shapes recovered from the published architecture and matched op by op in run order, "
+        "its blocks (the sum of their ops) and the other blocks of ProxylessNAS's mobile_trim "
+        "table (copy_a, on the profile's scale); modelled entries: every other signature of the "
+        "v1, v2 and v3 presets (3 channels/1000 classes and 1 channel/10 classes) priced by the "
+        "cost model",
         "network": PROXYLESSNAS_MOBILE,
         "network_definition": proxylessnas_mobile().citation,
         "activation": "keys say relu6 (the profiled network's); TFLite fuses ReLU and ReLU6 into "
@@ -487,7 +532,18 @@ def build_pixel1(data_dir: Path = DATA_DIR) -> LatencyTable:
         "excluded_ops": table.provenance["excluded_ops"] if table.provenance else [],
         "profile_total_ms": fitted["profile"].total_ms,
         "benchmark_avg_ms": fitted["profile"].benchmark_avg_ms,
-        "space": "SearchSpace.default() and .with_task(1, 10)",
+        "space": "SearchSpace.preset(v1, v2, v3), each also .with_task(1, 10)",
+        "measured_blocks": [
+            {
+                "key": block.signature.key,
+                "published_key": block.key,
+                "source": block.source,
+                "published_ms": _round(block.published_ms),
+                "ms": _round(block.ms),
+            }
+            for block in blocks_fit["measured"]
+        ],
+        "campaign_scale": blocks_fit["choice"]["campaign_scale"],
     }
     table.cost_model = {
         "form": "per op kind: latency_ms = sum(coefficient * feature(signature)); features as in "
@@ -504,24 +560,52 @@ def build_pixel1(data_dir: Path = DATA_DIR) -> LatencyTable:
             "the single measured stem (224x224x3 -> 32)",
             "head": "classifier: its measured time per weight byte (a one-row GEMM streams its "
             "weights once); pool: its measured time per input byte; one measured head",
+            "ir": f"{len(blocks_fit['measured'])} measured blocks (the profile's and copy_a's, "
+            "see measured_blocks); non-negative least squares on relative error; squeeze-and-"
+            "excite and h-swish coefficients: the Note10 block model's times the speed ratio "
+            f"{ratio:.3f} (no such block was measured on this phone)",
+            "hswish": "stem, depthwise and pointwise layers with h-swish add the Note10 "
+            "h-swish cost per element times the same ratio",
         },
     }
+    table.provenance["coverage"] = coverage
+    table.report = pixel1_report(table, fitted, blocks_fit, data_dir)
+    return table
+
+
+def shipped_signatures(activation: str, dtype: str) -> dict[tuple[str, int, int], list[Signature]]:
+    """Every signature of every preset space at every shipped task, keyed (preset, ch, classes)."""
+    found = {}
+    for preset in PRESETS:
+        space = SearchSpace.preset(preset)
+        for channels, classes in TASKS:
+            task = space.with_task(channels, classes)
+            found[(preset, channels, classes)] = space_signatures(task, activation, dtype)
+    return found
+
+
+def add_modelled_entries(table: LatencyTable, fits: dict[str, LinearFit]) -> list[dict[str, Any]]:
+    """Price every preset signature the table has not measured; return the coverage per preset
+    and task (signatures, how many measured)."""
     coverage = []
-    for channels, classes in ((space.in_channels, space.num_classes), *EXTRA_TASKS):
-        task = space_signatures(space.with_task(channels, classes), table.activation, table.dtype)
-        measured = [s.key for s in task if table.entries[s.key].source == "measured"]
+    for (preset, channels, classes), signatures in shipped_signatures(
+        table.activation, table.dtype
+    ).items():
+        for signature in signatures:
+            if signature.key not in table.entries:
+                ms = _round(fits[signature.op].predict(signature))
+                table.entries[signature.key] = Entry(ms, ms, 0.0, 0, "modelled")
+        measured = [s.key for s in signatures if table.entries[s.key].source == "measured"]
         coverage.append(
             {
+                "preset": preset,
                 "in_channels": channels,
                 "num_classes": classes,
-                "signatures": len(task),
+                "signatures": len(signatures),
                 "measured": len(measured),
-                "measured_keys": measured,
             }
         )
-    table.provenance["default_space_coverage"] = coverage
-    table.report = pixel1_report(data_dir)
-    return table
+    return coverage
 
 
 def render_report(table: LatencyTable) -> str:
@@ -531,11 +615,7 @@ def render_report(table: LatencyTable) -> str:
         f"table {table.device_name}: {len(table.entries)} entries "
         f"({sum(e.source == 'measured' for e in table.entries.values())} measured)"
     ]
-    for item in (table.provenance or {}).get("default_space_coverage", []):
-        lines.append(
-            f"default space, {item['in_channels']} channel(s) / {item['num_classes']} classes: "
-            f"{item['signatures']} signatures, {item['measured']} measured, the rest modelled"
-        )
+    lines += render.coverage_lines(table)
     lines.append("leave-one-out error per op kind (|error| %, distinct signatures):")
     for kind in ("stem", "depthwise", "pointwise", "head"):
         item = report["leave_one_out"][kind]
@@ -582,96 +662,113 @@ def render_report(table: LatencyTable) -> str:
         f"the two block-table copies differ by a median {copies['median_abs_pct']:.2f} % "
         f"(max {copies['max_abs_pct']:.2f} %) on the same keys"
     )
+    ir = report["inverted_residual_blocks"]
+    copies = ir["mobile_trim_copies"]
+    for name in ("mobile_trim_copy_a", "mobile_trim_copy_b"):
+        item = copies[name]
+        lines.append(
+            f"{name} vs the profile, same 23 keys: median |error| {item['median_abs_pct']:.2f} % "
+            f"({item['after_campaign_scale_median_abs_pct']:.2f} % after its campaign factor "
+            f"{item['campaign_scale']:.3f}), Kendall tau {item['kendall_tau']:.3f}, "
+            f"ProxylessNAS-Mobile sum {item['proxylessnas_mobile_sum_ms']:.2f} ms"
+        )
+    lines.append(f"used: {copies['chosen']}; measured ir blocks: {ir['measured_blocks']}")
+    lines.append("ir blocks held out one at a time (|error| %):")
+    lines += [render.summary_line(k, v) for k, v in ir["leave_one_out"]["by_type"].items()]
+    transfer_ = ir["se_hswish_transfer"]
+    lines.append(
+        "SE and h-swish: not measured here, Note10 costs x "
+        f"{transfer_['speed_ratio_vs_note10']:.2f} (Pixel-1 / Note10 on the measured blocks, "
+        f"p10 {transfer_['speed_ratio_p10']:.2f}, p90 {transfer_['speed_ratio_p90']:.2f}); "
+        "unchecked"
+    )
     for item in report["published_networks"]:
         lines.append(
-            f"published {item['network']}: {item['published_ms']:.0f} ms, model "
-            f"{item['model_ms']:.1f} ms ({item['error_pct']:+.1f} %)"
+            f"published {item['network']}: {item['published_ms']:.1f} ms, table "
+            f"{item['table_ms']:.1f} ms ({item['error_pct']:+.1f} %), with ir blocks held out "
+            f"{item['held_out_blocks_ms']:.1f} ms ({item['held_out_blocks_error_pct']:+.1f} %); "
+            f"{item['measured_signatures']}/{item['signatures']} signatures measured"
         )
     return "\n".join(lines)
+
+
+PIXEL1_WHAT = (
+    "Measured: every layer of ProxylessNAS-Mobile's published TFLite op profile (shapes from the "
+    "published architecture), its 14 distinct inverted-residual blocks (the sum of their ops) and "
+    "55 more blocks of ProxylessNAS's mobile_trim table (copy_a, on the profile's scale). "
+    "Modelled: every other signature of the v1, v2 and v3 presets for 3 channels/1000 classes and "
+    "1 channel/10 classes."
+)
+PIXEL1_TRUST = (
+    "Trust it for ranking architectures and for budgets with a margin of ~15-20 % on a "
+    "Pixel-1-class phone with TFLite fp32 on one thread: MobileNetV1-style layers and "
+    "MobileNetV2-style blocks (ReLU/ReLU6, no squeeze-and-excite) are fitted on this phone's "
+    "measurements. Squeeze-and-excite and h-swish (the v3 preset) were never measured on it: "
+    "their cost is the Note10's scaled by one speed ratio, so use v3 results on this table for "
+    "ranking only, or measure."
+)
 
 
 def render_markdown(table: LatencyTable) -> str:
-    """The ``latency/tables/<name>.md`` that travels with a shipped table."""
-    device = table.device
-    sources = (table.provenance or {}).get("sources", [])
-    measured = sum(e.source == "measured" for e in table.entries.values())
-    lines = [
-        f"# {table.device_name}",
-        "",
-        f"**Device**: {device.get('cpu')}. **Runtime**: {device.get('runtime')}, "
-        f"{device.get('threads')} thread, batch {device.get('batch')}.",
-        "",
-        f"{len(table.entries)} entries: {measured} `measured` (every layer of "
-        "ProxylessNAS-Mobile's published TFLite op profile, shapes from the published "
-        "architecture), the rest `modelled` (every signature of the default MobileNetV1 "
-        "search space for 3 channels/1000 classes and 1 channel/10 classes). The stored "
-        "`cost_model` prices any other signature, so the table works for any task or space "
-        "config.",
-        "",
-        "Rebuild: `python -m latency.arm.build_tables` (from the copied sources below).",
-        "",
-        "## Sources",
-        "",
-    ]
-    for source in sources:
-        lines.append(
-            f"- `{source['file']}`: {source['repo']} : {source['path']} @ {source['commit']} "
-            f"({source['licence']}). {source['what']}."
-        )
-    fitted_on = (table.cost_model or {}).get("fitted_on", {})
-    lines += ["", "## How modelled entries are priced", ""]
-    lines += [f"- **{kind}**: {text}." for kind, text in fitted_on.items()]
-    lines += [
-        "",
-        "## Validation",
-        "",
-        "```",
-        render_report(table),
-        "```",
-        "",
-        "## What the model cannot know",
-        "",
-    ]
-    lines += [f"- {item}" for item in CANNOT_KNOW]
-    lines += [
-        "",
-        "## When to trust it, and how to replace it",
-        "",
-        "Trust it for ranking architectures and for budgets with a margin of ~15-20 % on a "
-        "Pixel-1-class phone with TFLite fp32 on one thread. For any other board, runtime, thread "
-        "count or dtype, measure your own: `hwnas latency bundle` -> run the bundle on the board "
-        "-> `hwnas latency import`, or profile your exported network with TFLite's "
-        "`benchmark_model --enable_op_profiling=true` and import it with "
-        "`hwnas latency import FILE --format tflite-profile --arch ARCH`.",
-        "",
-    ]
-    return "\n".join(lines)
+    """The ``latency/tables/pixel1-tflite-fp32.md`` that travels with the table."""
+    return render.render_markdown(
+        table,
+        what=PIXEL1_WHAT,
+        report=render_report(table),
+        cannot_know=CANNOT_KNOW,
+        trust=PIXEL1_TRUST,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Rebuild every shipped ARM table and write the reports."""
     del argv
+    from latency.arm.fbnet_check import fbnet_report, render_fbnet
+    from latency.arm.plots import plot_leave_one_out
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     table = build_pixel1()
     table.save(TABLES_DIR / f"{PIXEL1}.json")
     (TABLES_DIR / f"{PIXEL1}.md").write_text(render_markdown(table))
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    text = render_report(table)
     write_json_atomic(RESULTS_DIR / f"{PIXEL1}_report.json", table.report)
-    from latency.arm.plots import plot_leave_one_out
-
     plot_leave_one_out(
         table.report or {},
         RESULTS_DIR / f"{PIXEL1}_loo.png",
         f"{PIXEL1}: TFLite fp32, 1 thread, published ProxylessNAS measurements",
     )
-    from latency.arm.fbnet_check import fbnet_report, render_fbnet
-
+    text = render_report(table)
+    note10 = build_note10_table()
+    note10.save(TABLES_DIR / f"{NOTE10}.json")
+    (TABLES_DIR / f"{NOTE10}.md").write_text(render_note10_markdown(note10))
+    write_json_atomic(RESULTS_DIR / f"{NOTE10}_report.json", note10.report)
+    text += "\n\n" + render_note10_report(note10)
     fbnet = fbnet_report()
     write_json_atomic(RESULTS_DIR / "fbnet_raspi4_pixel3_check.json", fbnet)
     text += "\n\n" + render_fbnet(fbnet)
     (RESULTS_DIR / "build_tables.txt").write_text(text + "\n")
     sys.stdout.write(text + "\n")
     return 0
+
+
+def build_note10_table(data_dir: Path = DATA_DIR) -> LatencyTable:
+    """The shipped Note10 table, with every preset signature priced and its coverage."""
+    signatures = shipped_signatures(OFA_ACTIVATION, "fp32")
+    table, _ = build_note10(data_dir, sorted({s for found in signatures.values() for s in found}))
+    coverage = []
+    for (preset, channels, classes), found in signatures.items():
+        measured = sum(table.entries[s.key].source == "measured" for s in found)
+        coverage.append(
+            {
+                "preset": preset,
+                "in_channels": channels,
+                "num_classes": classes,
+                "signatures": len(found),
+                "measured": measured,
+            }
+        )
+    assert table.provenance is not None  # set by build_note10
+    table.provenance["coverage"] = coverage
+    return table
 
 
 if __name__ == "__main__":

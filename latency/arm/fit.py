@@ -45,6 +45,10 @@ class LinearFit:
             0.0,
         )
 
+    def coefficient(self, feature: str) -> float:
+        """The coefficient of ``feature`` (0 if the model does not use it)."""
+        return dict(zip(self.features, self.coefficients, strict=True)).get(feature, 0.0)
+
     def scaled(self, factor: float) -> LinearFit:
         """The same model with every coefficient multiplied by ``factor``."""
         return LinearFit(self.features, tuple(c * factor for c in self.coefficients))

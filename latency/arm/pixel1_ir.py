@@ -22,18 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from latency.arm.blocks import parse_block_table
+from latency.arm.fit import LinearFit, Point, fit_linear
 from latency.arm.ir_model import (
     IR_FEATURES,
     SE_HSWISH_FEATURES,
-    BlockModel,
-    BlockPoint,
-    fit_block_model,
-    loo_by_configuration,
+    configuration,
+    leave_group_out,
     median_ratio,
     per_type,
+    transfer,
 )
-from latency.arm.note10 import PublishedBlock
 from latency.arm.trim_copies import copy_agreement, profile_block_times
+from latency.signature import Signature
 
 #: ProxylessNAS's blocks use ReLU6 (TFLite fuses it into the conv, as it does ReLU).
 PROXYLESSNAS_ACTIVATION = "relu6"
@@ -41,13 +41,14 @@ PROXYLESSNAS_ACTIVATION = "relu6"
 
 @dataclass(frozen=True)
 class MeasuredBlock:
-    """A measured Pixel-1 block: its shape, time on the profile's scale and where it is from."""
+    """A measured Pixel-1 block: its signature, time on the profile's scale and its source."""
 
-    block: PublishedBlock
+    signature: Signature
     ms: float
     source: str
     key: str
     published_ms: float
+    runs: int
 
 
 def pixel1_blocks(data_dir: Path) -> tuple[list[MeasuredBlock], dict[str, Any]]:
@@ -60,23 +61,26 @@ def pixel1_blocks(data_dir: Path) -> tuple[list[MeasuredBlock], dict[str, Any]]:
     for key, ms in profile_block_times(data_dir):
         if key.startswith("expanded_conv"):
             repeats.setdefault(key, []).append(ms)
+    # The profile's runs: benchmark_model averaged every op over 100 runs.
     measured = [
         MeasuredBlock(
-            PublishedBlock.from_record(records[key], PROXYLESSNAS_ACTIVATION),
+            records[key].block_signature(PROXYLESSNAS_ACTIVATION),
             statistics.fmean(times),
             "profile",
             key,
             statistics.fmean(times),
+            100,
         )
         for key, times in repeats.items()
     ]
     measured += [
         MeasuredBlock(
-            PublishedBlock.from_record(record, PROXYLESSNAS_ACTIVATION),
+            record.block_signature(PROXYLESSNAS_ACTIVATION),
             record.mean_ms / scale,
             Path(chosen).stem,
             key,
             record.mean_ms,
+            record.count,
         )
         for key, record in records.items()
         if record.op == "expanded_conv" and key not in repeats
@@ -84,30 +88,21 @@ def pixel1_blocks(data_dir: Path) -> tuple[list[MeasuredBlock], dict[str, Any]]:
     return measured, {"chosen": chosen, "campaign_scale": scale, "agreement": agreement}
 
 
-def transfer_se_hswish(own: BlockModel, donor: BlockModel, speed_ratio: float) -> BlockModel:
-    """``own`` with its SE and h-swish coefficients replaced by ``donor``'s times the ratio."""
-    coefficients = tuple(
-        donor.coefficient(f) * speed_ratio if f in SE_HSWISH_FEATURES else c
-        for f, c in zip(own.features, own.coefficients, strict=True)
-    )
-    return BlockModel(own.features, coefficients)
-
-
-def fit_pixel1_blocks(data_dir: Path, note10_model: BlockModel) -> dict[str, Any]:
+def fit_pixel1_blocks(data_dir: Path, note10_blocks: LinearFit) -> dict[str, Any]:
     """The Pixel-1 block model (SE/h-swish transferred), its held-out errors, the copy choice."""
     measured, choice = pixel1_blocks(data_dir)
-    points: list[BlockPoint] = [(m.block, m.ms) for m in measured]
-    own = fit_block_model(points, IR_FEATURES)
-    ratio = median_ratio([ms for _, ms in points], [note10_model.predict(b) for b, _ in points])
-    ratios = sorted(ms / note10_model.predict(b) for b, ms in points)
+    points: list[Point] = [(m.signature, m.ms) for m in measured]
+    own = fit_linear(points, IR_FEATURES)
+    ratios = sorted(ms / note10_blocks.predict(s) for s, ms in points)
+    ratio = median_ratio([ms for _, ms in points], [note10_blocks.predict(s) for s, _ in points])
     # Every configuration occurs at one input size here: this holds out one block at a time.
-    held = loo_by_configuration(points, IR_FEATURES)
+    held = leave_group_out(points, IR_FEATURES, configuration)
     return {
-        "model": transfer_se_hswish(own, note10_model, ratio),
+        "model": transfer(own, note10_blocks, SE_HSWISH_FEATURES, ratio),
         "measured": measured,
         "choice": choice,
         "speed_ratio_vs_note10": ratio,
-        "speed_ratio_spread": (ratios[len(ratios) // 10], ratios[(9 * len(ratios)) // 10]),
+        "speed_ratio_p10_p90": (ratios[len(ratios) // 10], ratios[(9 * len(ratios)) // 10]),
         "loo": per_type(held),
         "held_out": held,
     }

@@ -1,61 +1,71 @@
-"""Published whole-network latencies used to check the ARM tables, with the networks' op lists.
+"""Published whole-network latencies that check the ARM tables, with the networks as hwnas archs.
 
-Only figures measured on the same class of device and runtime as a table are used to check it:
-Google Pixel 1, TFLite fp32, one big core, batch 1.
+Only figures measured on the same class of device and runtime as a table check it: Google Pixel 1,
+TFLite fp32, one big core, batch 1. A table prices these networks exactly as it prices a search's
+candidates (`LatencyTable.predict` on the architecture).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from latency.signature import Signature, arch_signatures, layer_signature
-from space import blocks, mobilenet_v1, mobilenet_v2
+from latency.arm.networks import (
+    PROXYLESSNAS_MOBILE,
+    PROXYLESSNAS_MOBILE_BLOCKS,
+    PROXYLESSNAS_MOBILE_CITATION,
+    PROXYLESSNAS_MOBILE_FEATURE_MIX,
+    PROXYLESSNAS_MOBILE_STEM,
+)
+from space import Arch, mobilenet_v1, mobilenet_v2
 
 MOBILENET_V2_SOURCE = (
     "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR 2018, Table 4 "
     "(single large core of a Google Pixel 1, TF-Lite)"
 )
-
-
-@dataclass(frozen=True)
-class NetworkOps:
-    """A network as its hwnas op signatures plus the bytes of each residual add (fp32)."""
-
-    name: str
-    ops: tuple[Signature, ...]
-    add_bytes: tuple[int, ...]
+PROXYLESSNAS_PROFILE_SOURCE = (
+    "the ProxylessNAS-Mobile TFLite op profile's whole-network average (benchmark_model, 100 "
+    "runs; latency/tables/data/proxylessnas_tflite_profile_log)"
+)
 
 
 @dataclass(frozen=True)
 class PublishedLatency:
-    """A whole-network latency as printed in a paper, and the network it belongs to."""
+    """A whole-network latency as published, and the network it belongs to."""
 
-    network: NetworkOps
+    name: str
+    arch: Arch
     ms: float
     source: str
 
 
-def mobilenet_v2_ops(width: float = 1.0, activation: str = "relu6") -> NetworkOps:
-    """MobileNetV2 at 224x224x3, 1000 classes, width multiplier ``width`` (`space.mobilenet_v2`),
-    as MobileNetV1-kind signatures: expansion, projection and head convs are pointwise ops."""
-    ops = []
-    adds = []
-    for block in blocks(mobilenet_v2(width, 224)):
-        for layer in block.layers:
-            kind = "pointwise" if layer.kind in ("expand", "project", "head_conv") else layer.kind
-            ops.append(layer_signature(replace(layer, kind=kind), activation))
-        if block.residual:
-            adds.append(4 * block.out_size * block.out_size * block.out_channels)
-    return NetworkOps(f"mobilenet_v2_{width}_224", tuple(ops), tuple(adds))
-
-
-def pixel1_published() -> list[PublishedLatency]:
-    """Whole-network latencies on a Pixel 1 big core, TFLite fp32, from MobileNetV2's Table 4."""
-    v1 = NetworkOps(
-        "mobilenet_v1_1.0_224", tuple(arch_signatures(mobilenet_v1(1.0, 224), "relu6")), ()
+def proxylessnas_mobile_arch() -> Arch:
+    """ProxylessNAS-Mobile as an hwnas architecture (ReLU6, one ``ir`` stage per block)."""
+    stages = [
+        f"ir_r1_k{kernel}_s{stride}_e{expand}_c{width}_relu6"
+        for expand, kernel, stride, width in PROXYLESSNAS_MOBILE_BLOCKS
+    ]
+    return Arch.parse(
+        f"stem_r224_i3_c{PROXYLESSNAS_MOBILE_STEM}_relu6:"
+        + ":".join(stages)
+        + f":head_c{PROXYLESSNAS_MOBILE_FEATURE_MIX}_n1000_relu6"
     )
+
+
+def pixel1_published(profile_total_ms: float) -> list[PublishedLatency]:
+    """Whole networks measured on a Pixel 1 big core, TFLite fp32: MobileNetV2's Table 4 and the
+    ProxylessNAS-Mobile profile (``profile_total_ms``, its measured average)."""
     return [
-        PublishedLatency(v1, 113.0, MOBILENET_V2_SOURCE),
-        PublishedLatency(mobilenet_v2_ops(1.0), 75.0, MOBILENET_V2_SOURCE),
-        PublishedLatency(mobilenet_v2_ops(1.4), 143.0, MOBILENET_V2_SOURCE),
+        PublishedLatency(
+            PROXYLESSNAS_MOBILE,
+            proxylessnas_mobile_arch(),
+            profile_total_ms,
+            f"{PROXYLESSNAS_PROFILE_SOURCE}; network: {PROXYLESSNAS_MOBILE_CITATION}",
+        ),
+        PublishedLatency(
+            "mobilenet_v1_1.0_224", mobilenet_v1(1.0, 224), 113.0, MOBILENET_V2_SOURCE
+        ),
+        PublishedLatency("mobilenet_v2_1.0_224", mobilenet_v2(1.0, 224), 75.0, MOBILENET_V2_SOURCE),
+        PublishedLatency(
+            "mobilenet_v2_1.4_224", mobilenet_v2(1.4, 224), 143.0, MOBILENET_V2_SOURCE
+        ),
     ]
