@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from latency.arm.blocks import parse_block_key, parse_block_table, parse_fbnet
-from latency.arm.build_tables import _proxyless_block_keys
 from latency.arm.fbnet_check import fbnet_block_ops
+from latency.arm.trim_copies import proxylessnas_block_keys
 
 DATA = Path(__file__).resolve().parents[3] / "latency" / "tables" / "data"
 TRIM = DATA / "proxylessnas_mobile_trim_lut"
@@ -23,7 +23,7 @@ def test_trim_tables_parse_and_sum_as_sources_md_says(name: str, network_sum: fl
     assert len(records) == 72
     by_key = {r.key: r for r in records}
     # SOURCES.md: summing over ProxylessNAS-Mobile's blocks gives 86.4 (copy_a), 82.5 (copy_b).
-    assert sum(by_key[k].mean_ms for k in _proxyless_block_keys()) == pytest.approx(
+    assert sum(by_key[k].mean_ms for k in proxylessnas_block_keys()) == pytest.approx(
         network_sum, abs=0.05
     )
     first = by_key[
