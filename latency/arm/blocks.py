@@ -1,8 +1,9 @@
 """Block-level latency tables: ProxylessNAS / Once-for-All lookup YAML and HW-NAS-Bench FBNet JSON.
 
-These tables time whole blocks (1x1 expand, depthwise, 1x1 project, residual add), not single
-ops, so they give hwnas entries only where a key is a single op (a stem, a 1x1 conv, a head).
-Blocks are used to check an op-level cost model: a block's predicted time is the sum of its ops.
+These tables time whole blocks (1x1 expand, depthwise, 1x1 project, residual add, and in OFA's
+squeeze-and-excite and h-swish). An ``expanded_conv`` entry is one hwnas ``ir`` signature
+(`BlockRecord.block_signature`); its op signatures (`BlockRecord.signatures`) check op-level
+models, whose block prediction is the sum of its ops.
 """
 
 from __future__ import annotations

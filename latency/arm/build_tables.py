@@ -4,7 +4,10 @@
 
 Shipped: ``pixel1-tflite-fp32`` (Google Pixel 1 class phone, TFLite fp32, 1 thread), fitted on the
 ProxylessNAS-Mobile op profile (plus the depthwise kernel-size differences of the ProxylessNAS
-block tables) and checked against those block tables and published whole-network latencies.
+block table) and, for inverted-residual blocks, on that profile's blocks and the ProxylessNAS block
+table (`latency.arm.pixel1_ir`), checked against published whole-network latencies; and
+``note10-tflite-fp32`` (Samsung Note10, TFLite fp32) from Once-for-All's tables
+(`latency.arm.note10`), checked against OFA's own network estimates.
 Not shipped: the Raspberry Pi 4 and Pixel 3 (HW-NAS-Bench FBNet blocks; see
 `latency.arm.fbnet_check`) and the uint8 MobileNetV1 profile (one network, 3x3 kernels only).
 """
@@ -34,14 +37,15 @@ from latency.arm.fit import (
 from latency.arm.ir_model import transfer
 from latency.arm.networks import PROXYLESSNAS_MOBILE, proxylessnas_mobile
 from latency.arm.note10 import (
-    NOTE10,
+    NOTE10_CANNOT_KNOW,
+    NOTE10_TRUST,
+    NOTE10_WHAT,
     OFA_ACTIVATION,
     build_note10,
     fit_note10,
     held_out_table,
     measured_entries,
     note10_timings,
-    render_note10_markdown,
     render_note10_report,
 )
 from latency.arm.pixel1_ir import fit_pixel1_blocks
@@ -709,17 +713,6 @@ PIXEL1_TRUST = (
 )
 
 
-def render_markdown(table: LatencyTable) -> str:
-    """The ``latency/tables/pixel1-tflite-fp32.md`` that travels with the table."""
-    return render.render_markdown(
-        table,
-        what=PIXEL1_WHAT,
-        report=render_report(table),
-        cannot_know=CANNOT_KNOW,
-        trust=PIXEL1_TRUST,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Rebuild every shipped ARM table and write the reports."""
     del argv
@@ -727,24 +720,29 @@ def main(argv: list[str] | None = None) -> int:
     from latency.arm.plots import plot_leave_one_out
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    table = build_pixel1()
-    table.save(TABLES_DIR / f"{PIXEL1}.json")
-    (TABLES_DIR / f"{PIXEL1}.md").write_text(render_markdown(table))
-    write_json_atomic(RESULTS_DIR / f"{PIXEL1}_report.json", table.report)
+    shipped = [
+        (build_pixel1(), render_report, PIXEL1_WHAT, CANNOT_KNOW, PIXEL1_TRUST),
+        (build_note10_table(), render_note10_report, NOTE10_WHAT, NOTE10_CANNOT_KNOW, NOTE10_TRUST),
+    ]
+    texts = []
+    for table, report_text, what, cannot_know, trust in shipped:
+        name = table.device_name
+        text = report_text(table)
+        texts.append(text)
+        table.save(TABLES_DIR / f"{name}.json")
+        markdown = render.render_markdown(
+            table, what=what, report=text, cannot_know=cannot_know, trust=trust
+        )
+        (TABLES_DIR / f"{name}.md").write_text(markdown)
+        write_json_atomic(RESULTS_DIR / f"{name}_report.json", table.report)
     plot_leave_one_out(
-        table.report or {},
+        shipped[0][0].report or {},
         RESULTS_DIR / f"{PIXEL1}_loo.png",
         f"{PIXEL1}: TFLite fp32, 1 thread, published ProxylessNAS measurements",
     )
-    text = render_report(table)
-    note10 = build_note10_table()
-    note10.save(TABLES_DIR / f"{NOTE10}.json")
-    (TABLES_DIR / f"{NOTE10}.md").write_text(render_note10_markdown(note10))
-    write_json_atomic(RESULTS_DIR / f"{NOTE10}_report.json", note10.report)
-    text += "\n\n" + render_note10_report(note10)
     fbnet = fbnet_report()
     write_json_atomic(RESULTS_DIR / "fbnet_raspi4_pixel3_check.json", fbnet)
-    text += "\n\n" + render_fbnet(fbnet)
+    text = "\n\n".join([*texts, render_fbnet(fbnet)])
     (RESULTS_DIR / "build_tables.txt").write_text(text + "\n")
     sys.stdout.write(text + "\n")
     return 0

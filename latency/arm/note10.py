@@ -341,7 +341,7 @@ def note10_report(table: LatencyTable, fitted: Note10Fit, data_dir: Path) -> dic
             "held_out_blocks_vs_ofa": error_summary(held_errors),
             "examples": examples,
         },
-        "cannot_know": CANNOT_KNOW,
+        "cannot_know": NOTE10_CANNOT_KNOW,
         "published_subnets": (
             "OFA's specialised Note10 subnets carry OFA's estimate in their names "
             "(note10_lat@8/11/16/22/30/41/50/64ms, listed in the ofa2 package's "
@@ -428,7 +428,7 @@ def build_note10(data_dir: Path, signatures: list[Signature]) -> tuple[LatencyTa
     return table, fitted
 
 
-CANNOT_KNOW = [
+NOTE10_CANNOT_KNOW = [
     "The phone and its threads: OFA's paper names a Samsung Galaxy Note10, not its SoC "
     "(Snapdragon 855 or Exynos 9825, by market), its TFLite version or the thread count; the "
     "tables state none of them. Treat the table as one unknown configuration of that phone.",
@@ -519,14 +519,3 @@ def render_note10_report(table: LatencyTable) -> str:
         )
     lines.append("published specialised subnets: " + report["published_subnets"])
     return "\n".join(lines)
-
-
-def render_note10_markdown(table: LatencyTable) -> str:
-    """The ``latency/tables/note10-tflite-fp32.md`` that travels with the table."""
-    return render.render_markdown(
-        table,
-        what=NOTE10_WHAT,
-        report=render_note10_report(table),
-        cannot_know=CANNOT_KNOW,
-        trust=NOTE10_TRUST,
-    )
